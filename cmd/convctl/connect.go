@@ -1,0 +1,8 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// PLACEHOLDER: the engineer who owns this command replaces this file.
+func newCmdConnect(f *Factory) *cobra.Command {
+	return &cobra.Command{Use: "connect", Short: "(not built yet)", Hidden: true}
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// it comes from the module's build info.
+var version = ""
+
+// Factory holds what every command needs from the outside world, so tests can
+// replace each piece.
+type Factory struct {
+	IO         *IOStreams
+	Getenv     func(string) string
+	Now        func() time.Time
+	HTTPClient *http.Client
+}
+
+func newFactory(io *IOStreams, getenv func(string) string) *Factory {
+	return &Factory{
+		IO:         io,
+		Getenv:     getenv,
+		Now:        time.Now,
+		HTTPClient: &http.Client{Timeout: 30 * time.Second},
+	}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func newCmdRoot(f *Factory) *cobra.Command {
+	var noColor bool
+	root := &cobra.Command{
+		Use:   "convctl <command>",
+		Short: "Diagnose Twilio Conversations client connections",
+		Long: `convctl tells you why a Twilio Conversations client will not connect.
+
+It inspects Access Tokens and names the Twilio error the service would answer,
+walks a real Twilsock connection (the protocol under every Conversations SDK)
+through every client state with timings and a verdict, and runs a local
+Twilsock server with fault injection so all of it works offline and in CI.`,
+		Example: `  # See every state a client goes through, against the built-in local server
+  convctl demo
+
+  # Why was my token rejected?
+  convctl token inspect --secret-env TWILIO_API_SECRET "$TOKEN"
+
+  # Open a real connection and log every frame
+  convctl connect --debug --token-url https://example.com/token`,
+		Version:       buildVersion(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          noArgs,
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			if noColor {
+				f.IO.DisableColor()
+			}
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "never color output (also: NO_COLOR=1)")
+	root.SetVersionTemplate("convctl {{.Version}}\n")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageErrorf("%v\nRun '%s --help' for usage.", err, cmd.CommandPath())
+	})
+	for _, sub := range commandSet(f) {
+		root.AddCommand(sub)
+	}
+	return root
+}
+
+// noArgs rejects positional arguments as a usage error (exit 2), naming a
+// near miss when the argument looks like a mistyped command.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := "unknown command " + `"` + args[0] + `"` + " for " + `"` + cmd.CommandPath() + `"`
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+	}
+	return usageErrorf("%s\nRun '%s --help' for usage.", msg, cmd.CommandPath())
+}
+
+// maxArgs is cobra.MaximumNArgs with exit code 2.
+func maxArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return usageErrorf("%s takes at most %d argument(s), got %d\nRun '%s --help' for usage.", cmd.CommandPath(), n, len(args), cmd.CommandPath())
+		}
+		return nil
+	}
+}
+
+func isSilent(err error) bool {
+	var ee *exitError
+	return errors.As(err, &ee) && ee.err == nil
+}
