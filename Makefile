@@ -1,0 +1,33 @@
+# The one test command (README): everything, race detector on, with the real
+# Twilio JS clients for the interop suite installed first.
+GO ?= go
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: test lint fuzz bench demo
+
+test: testdata/interop/node_modules/.package-lock.json
+	$(GO) test -race -count=1 ./...
+
+# npm ci only when the lock file changed since the last install.
+testdata/interop/node_modules/.package-lock.json: testdata/interop/package-lock.json
+	cd testdata/interop && npm ci --no-audit --no-fund --loglevel=error
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+# Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+demo:
+	$(GO) run ./cmd/convctl demo
