@@ -3,6 +3,24 @@
 // terminal only, a JSON-lines form for machines, and redaction built into value
 // types (Token, Secret) so that no call site can leak a credential.
 //
-// The package never touches global state: callers build a *slog.Logger and
-// pass it down. A handler is safe for concurrent use.
+// Text lines read
+//
+//	+1.234s DEBUG [probe] frame sent method=init size=612
+//
+// and JSON lines
+//
+//	{"elapsed_ms":1234.5,"level":"DEBUG","component":"probe","msg":"frame sent","attrs":{"method":"init","size":612}}
+//
+// Redaction happens twice on purpose. Token and Secret redact themselves
+// through slog.LogValuer (and fmt.Stringer), which protects them under any
+// handler; and this handler passes every string it prints through RedactJWTs,
+// so a token that reached a log call as a plain string or inside a raw frame
+// still loses its signature. Only JWTs whose header encodes to "eyJ" (a JSON
+// object whose first key starts with a letter, which is how every JWT library
+// writes it) are recognised.
+//
+// The package never touches global state (not slog.SetDefault, not
+// color.NoColor): callers build a *slog.Logger and pass it down. A handler and
+// every handler derived from it are safe for concurrent use; each record is one
+// Write call to the underlying writer, under a mutex they share.
 package debuglog
