@@ -1,6 +1,9 @@
 package inspect
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Severity of a finding.
 type Severity string
@@ -18,6 +21,41 @@ const (
 	SignatureUnchecked = "unchecked"
 )
 
+// Finding codes. They are stable: scripts match on them (cli-contract.md).
+const (
+	CodeMalformed       = "malformed"        // not three parts, bad base64, bad JSON (20101)
+	CodeBadHeader       = "bad_header"       // typ, cty, or alg none / not HMAC (20102)
+	CodeBadIssuer       = "bad_issuer"       // iss not an API Key SID (20103)
+	CodeBadSubject      = "bad_subject"      // sub not an Account SID (20103)
+	CodeExpired         = "expired"          // exp has passed (20104)
+	CodeBadExp          = "bad_exp"          // exp missing, not a number, or before iat (20104)
+	CodeNotYetValid     = "not_yet_valid"    // nbf still ahead (20105)
+	CodeBadNbf          = "bad_nbf"          // nbf not a number (20105)
+	CodeBadIat          = "bad_iat"          // iat missing (warning) or not a number (20101)
+	CodeMissingIdentity = "missing_identity" // grants.identity absent or empty (20106)
+	CodeMissingGrant    = "missing_grant"    // no grant for the product (20106)
+	CodeBadGrant        = "bad_grant"        // a grant with a wrong field (20106)
+	CodeBadSignature    = "bad_signature"    // HMAC does not match the secret (20107)
+	CodeLifetimeTooLong = "lifetime_too_long"
+	CodeExpiresSoon     = "expires_soon"     // warning in the final window, error under --min-remaining
+	CodeIssuedInFuture  = "issued_in_future" // iat ahead of the judging clock: skew
+	CodeShortLifetime   = "short_lifetime"   // under the 3-minute window
+	CodeUnusualAlg      = "unusual_alg"      // HS384/HS512: verifies, but Twilio documents HS256
+	CodeBadJTI          = "bad_jti"          // jti missing or not "<iss>-<iat>"
+)
+
+// Twilio error codes a finding can carry (access-tokens.md).
+const (
+	TwilioInvalidToken     = 20101
+	TwilioInvalidHeader    = 20102
+	TwilioInvalidIssuer    = 20103
+	TwilioTokenExpired     = 20104
+	TwilioNotYetValid      = 20105
+	TwilioInvalidGrants    = 20106
+	TwilioInvalidSignature = 20107
+	TwilioExpiryTooLong    = 20157
+)
+
 // Finding is one thing wrong with (or worth saying about) a token.
 type Finding struct {
 	Severity    Severity `json:"severity"`
@@ -29,26 +67,45 @@ type Finding struct {
 
 // Report is everything Inspect learned about a token. Its JSON form is the
 // contract's `token inspect -o json` object.
+//
+// Header and Claims hold the decoded JSON exactly as the token carries it
+// (key order included); they are nil when that part could not be decoded.
+// Unmarshal them for other claims: Inspect does not build maps it does not
+// need, which is most of why it is fast.
 type Report struct {
-	Valid            bool           `json:"valid"`
-	Signature        string         `json:"signature"`
-	Header           map[string]any `json:"header"`
-	Claims           map[string]any `json:"claims"`
-	Identity         string         `json:"identity"`
-	AccountSID       string         `json:"account_sid"`
-	APIKeySID        string         `json:"api_key_sid"`
-	Grants           []string       `json:"grants"`
-	Region           string         `json:"region,omitempty"` // header twr
-	IssuedAt         *time.Time     `json:"issued_at"`
-	NotBefore        *time.Time     `json:"not_before"`
-	ExpiresAt        *time.Time     `json:"expires_at"`
-	LifetimeSeconds  *int64         `json:"lifetime_seconds"`
-	ExpiresInSeconds *int64         `json:"expires_in_seconds"`
-	AboutToExpireAt  *time.Time     `json:"about_to_expire_at"`
-	Findings         []Finding      `json:"findings"`
+	Valid            bool            `json:"valid"`
+	Signature        string          `json:"signature"`
+	Header           json.RawMessage `json:"header"`
+	Claims           json.RawMessage `json:"claims"`
+	Identity         string          `json:"identity"`
+	AccountSID       string          `json:"account_sid"`
+	APIKeySID        string          `json:"api_key_sid"`
+	Grants           []string        `json:"grants"`
+	Region           string          `json:"region,omitempty"` // header twr
+	IssuedAt         *time.Time      `json:"issued_at"`
+	NotBefore        *time.Time      `json:"not_before"`
+	ExpiresAt        *time.Time      `json:"expires_at"`
+	LifetimeSeconds  *int64          `json:"lifetime_seconds"`
+	ExpiresInSeconds *int64          `json:"expires_in_seconds"`
+	AboutToExpireAt  *time.Time      `json:"about_to_expire_at"`
+	Findings         []Finding       `json:"findings"`
+
+	// Algorithm is the header's alg when it is a string ("" otherwise).
+	Algorithm string `json:"-"`
+	// JudgedAt is the instant the token was judged against.
+	JudgedAt time.Time `json:"-"`
+
+	// The pointers above point into these, so a report is one allocation
+	// rather than seven.
+	times    [4]time.Time
+	ints     [2]int64
+	grantBuf [4]string
 }
 
-// FirstError returns the first finding of severity error, or nil when the token is valid.
+// FirstError returns the first finding of severity error, or nil when the
+// token is valid. Findings are ordered as Twilio is understood to check them
+// (structure, header, issuer, signature, expiry, grants), so this is the
+// error code Twilio would answer.
 func (r *Report) FirstError() *Finding {
 	for i := range r.Findings {
 		if r.Findings[i].Severity == SeverityError {
@@ -56,4 +113,28 @@ func (r *Report) FirstError() *Finding {
 		}
 	}
 	return nil
+}
+
+// Has reports whether the report carries a finding with this code.
+func (r *Report) Has(code string) bool {
+	return r.Find(code) != nil
+}
+
+// Find returns the first finding with this code, or nil.
+func (r *Report) Find(code string) *Finding {
+	for i := range r.Findings {
+		if r.Findings[i].Code == code {
+			return &r.Findings[i]
+		}
+	}
+	return nil
+}
+
+// Codes lists the findings' codes in report order.
+func (r *Report) Codes() []string {
+	out := make([]string, len(r.Findings))
+	for i, f := range r.Findings {
+		out[i] = f.Code
+	}
+	return out
 }
