@@ -100,6 +100,9 @@ const scenarios = {
     async run(ctx) {
       const token = ctx.mint({ ttl: ctx.opts.ttl || 5 });
       const untilExp = expiresAtMs(token) - Date.now();
+      // On the recorder's clock, so the test can time the server's
+      // about-to-expire and close 410 against the token's own exp.
+      ctx.rec.driver('token', { expires_at_t_ms: ctx.rec.now() + untilExp });
       ctx.open(token);
       await ctx.rec.waitState('connected');
       await ctx.rec.waitEvent('tokenAboutToExpire', { ms: untilExp + 2000 });
@@ -117,6 +120,7 @@ const scenarios = {
     async run(ctx) {
       const token = ctx.mint({ ttl: ctx.opts.ttl || 5 });
       const exp = expiresAtMs(token);
+      ctx.rec.driver('token', { expires_at_t_ms: ctx.rec.now() + (exp - Date.now()) });
       const c = ctx.open(token);
       await ctx.rec.waitState('connected');
       await ctx.rec.waitEvent('tokenAboutToExpire', { ms: exp - Date.now() + 2000 });
