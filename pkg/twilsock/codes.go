@@ -87,3 +87,23 @@ func Codes() []int {
 	return []int{ErrInvalidToken, ErrInvalidHeader, ErrInvalidIssuer, ErrTokenExpired, ErrTokenNotYetValid,
 		ErrInvalidGrants, ErrInvalidSignature, ErrAuthFailed, ErrExpiryExceedsMax, ErrInvalidJWT, ErrUpstreamNotFound, ErrTokenAuthRejected}
 }
+
+// CloseStatus is the status of a server close with this code, worded as the
+// service words it. A 410 carries error 20104, as the SDK expects of an
+// expired token; other codes carry no Twilio error.
+func CloseStatus(code int) Status {
+	switch code {
+	case CloseOffload:
+		return Status{Code: code, Status: "Permanent Redirect"}
+	case CloseUnauthorized:
+		return Status{Code: code, Status: "Unauthorized"}
+	case CloseTokenExpired:
+		return Status{Code: code, Status: "Token expired", ErrorCode: ErrTokenExpired, Description: Describe(ErrTokenExpired)}
+	case CloseNotAccepted:
+		return Status{Code: code, Status: "Not Acceptable"}
+	case CloseExpectation:
+		return Status{Code: code, Status: "Expectation Failed"}
+	default:
+		return Status{Code: code, Status: "Closed"}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync"
 )
 
 // Magic starts every frame; the decimal header length follows it.
@@ -90,7 +92,7 @@ func Decode(b []byte) (*Frame, error) {
 	if n < 2 {
 		return nil, frameErr(pos, ErrMalformed, "header length %d cannot hold a JSON object", n)
 	}
-	if len(b)-pos < n+2 {
+	if len(b)-pos < n {
 		return nil, frameErr(len(b), ErrMalformed, "frame ends inside the %d-byte header (have %d bytes)", n, len(b)-pos)
 	}
 	raw := b[pos : pos+n]
@@ -102,12 +104,7 @@ func Decode(b []byte) (*Frame, error) {
 		return nil, frameErr(pos, ErrMalformed, "header must be a JSON object, starts with %q", raw[0])
 	}
 	if err := json.Unmarshal(raw, &f.Header); err != nil {
-		off := pos
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			off += int(se.Offset)
-		}
-		return nil, &FrameError{Offset: off, Reason: "header is not valid JSON: " + err.Error(), Err: errors.Join(ErrMalformed, err)}
+		return nil, jsonErr(pos, raw, err)
 	}
 	if f.Header.Method == "" {
 		return nil, frameErr(pos, ErrMalformed, "header has no method")
@@ -128,6 +125,41 @@ func Decode(b []byte) (*Frame, error) {
 	return f, nil
 }
 
+// jsonErr places a JSON error inside the frame. encoding/json counts a syntax
+// error's offset one past the offending byte (or at the end, for input that
+// stops short), and a type error's offset one past the value it could not
+// store; both are turned into the offset of a byte that is really there.
+func jsonErr(hdrStart int, raw []byte, err error) *FrameError {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off := int(se.Offset)
+		if off > 0 && off <= len(raw) && !(off == len(raw) && strings.HasPrefix(se.Error(), "unexpected end")) {
+			off--
+		}
+		return &FrameError{Offset: hdrStart + off, Reason: "header is not valid JSON: " + err.Error(), Err: errors.Join(ErrMalformed, err)}
+	case errors.As(err, &te):
+		off := int(te.Offset)
+		if off > 0 && off <= len(raw) {
+			off--
+		}
+		return &FrameError{Offset: hdrStart + off,
+			Reason: fmt.Sprintf("header field %q holds a JSON %s, want %s", fieldName(te.Field), te.Value, te.Type),
+			Err:    errors.Join(ErrMalformed, err)}
+	default:
+		return &FrameError{Offset: hdrStart, Reason: "header: " + err.Error(), Err: errors.Join(ErrMalformed, err)}
+	}
+}
+
+// fieldName drops the Go path ("Base.method") encoding/json puts before the JSON name.
+func fieldName(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
 func expectCRLF(b []byte, pos int, where string) error {
 	switch {
 	case pos >= len(b):
@@ -145,12 +177,20 @@ func expectCRLF(b []byte, pos int, where string) error {
 // Encode marshals header (a Header, an Init, or any struct whose JSON carries
 // method and id) and frames it with payload. It sets payload_size itself: h's
 // own PayloadSize is overwritten to len(payload).
+//
+// The header is written as the JavaScript SDK writes it, so that a Go client's
+// frames are byte for byte the SDK's: fields in declaration order (id first),
+// payload_size last, and no HTML escaping of <, > and & (JSON.stringify does
+// none).
 func Encode(h Message, payload []byte) ([]byte, error) {
 	return AppendEncode(nil, h, payload)
 }
 
-// AppendEncode is Encode appending to dst.
+// AppendEncode is Encode appending to dst. On error dst is returned unchanged.
 func AppendEncode(dst []byte, h Message, payload []byte) ([]byte, error) {
+	if h == nil {
+		return dst, errors.New("twilsock: encode: nil header")
+	}
 	b := h.base()
 	if b.Method == "" {
 		return dst, errors.New("twilsock: encode: header has no method")
@@ -159,9 +199,30 @@ func AppendEncode(dst []byte, h Message, payload []byte) ([]byte, error) {
 		return dst, fmt.Errorf("twilsock: encode: payload of %d bytes: %w", len(payload), ErrTooLarge)
 	}
 	b.PayloadSize = len(payload)
-	hdr, err := json.Marshal(h)
-	if err != nil {
+
+	e := encoders.Get().(*encoder)
+	defer e.release()
+	e.buf.Reset()
+	if err := e.enc.Encode(h); err != nil {
 		return dst, fmt.Errorf("twilsock: encode %s header: %w", b.Method, err)
+	}
+	hdr := bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'})
+	// Move payload_size to the end, where the SDK writes it. Base's fields come
+	// first in every header (id, method, payload_type, payload_size), and a JSON
+	// string value cannot contain the unescaped sequence `"payload_size":`, so
+	// the first occurrence is the key itself.
+	var sizeField []byte
+	if k := bytes.Index(hdr, []byte(`,"payload_size":`)); k > 0 {
+		end := k + len(`,"payload_size":`)
+		for end < len(hdr) && hdr[end] >= '0' && hdr[end] <= '9' {
+			end++
+		}
+		sizeField = hdr[k:end]
+		if end != len(hdr)-1 {
+			e.tmp = append(append(append(e.tmp[:0], hdr[:k]...), hdr[end:len(hdr)-1]...), sizeField...)
+			e.tmp = append(e.tmp, '}')
+			hdr = e.tmp
+		}
 	}
 	if len(hdr) > MaxHeaderSize {
 		return dst, fmt.Errorf("twilsock: encode: header of %d bytes: %w", len(hdr), ErrTooLarge)
@@ -174,6 +235,28 @@ func AppendEncode(dst []byte, h Message, payload []byte) ([]byte, error) {
 	dst = append(dst, payload...)
 	return dst, nil
 }
+
+// encoder is a reusable JSON encoder with HTML escaping off; pooled because
+// json.NewEncoder allocates and frames are encoded on every hot path.
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+	tmp []byte
+}
+
+func (e *encoder) release() {
+	// A pooled buffer sized for one outsized header would be held forever.
+	if e.buf.Cap() <= 16<<10 && cap(e.tmp) <= 16<<10 {
+		encoders.Put(e)
+	}
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := &encoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
 
 // IsJSONPayload reports whether a payload_type announces JSON (absent, or application/json…).
 func IsJSONPayload(payloadType string) bool {

@@ -30,10 +30,12 @@ var DefaultCapabilities = []string{"client_update", "offline_storage", "telemetr
 // Message is any header value Encode can frame.
 type Message interface{ base() *Base }
 
-// Base holds the fields every header carries.
+// Base holds the fields every header carries. A type that embeds it must
+// embed it first: Encode relies on these fields leading the JSON object.
+// The order (id before method) is the SDK's.
 type Base struct {
-	Method      string `json:"method"`
 	ID          string `json:"id"`
+	Method      string `json:"method"`
 	PayloadType string `json:"payload_type,omitempty"`
 	PayloadSize int    `json:"payload_size"`
 }
@@ -245,4 +247,59 @@ func OKStatus() Status { return Status{Code: 200, Status: "OK"} }
 // DenyStatus is the 401 status for a rejected token, described from the catalogue.
 func DenyStatus(twilioError int) Status {
 	return Status{Code: 401, Status: "Unauthorized", ErrorCode: twilioError, Description: Describe(twilioError)}
+}
+
+// InitReply is a server's 200 answer to init, shaped as the service writes it:
+// every field the SDK reads is present, init_registrations as [] rather than
+// absent when the client registered nothing.
+type InitReply struct {
+	Base
+	Status                  Status                    `json:"status"`
+	ContinuationToken       string                    `json:"continuation_token"`
+	ContinuationTokenStatus ContinuationTokenStatus   `json:"continuation_token_status"`
+	Capabilities            []string                  `json:"capabilities"`
+	OfflineStorage          map[string]OfflineStorage `json:"offline_storage"`
+	InitRegistrations       []Registration            `json:"init_registrations"`
+	DebugInfo               json.RawMessage           `json:"debug_info,omitempty"`
+}
+
+// NewInitReply builds a 200 init reply to the request with the given id.
+// Nil capabilities and registrations are written as empty arrays.
+func NewInitReply(id, continuationToken string, cts ContinuationTokenStatus, caps []string, storage map[string]OfflineStorage, regs []Registration) *InitReply {
+	if caps == nil {
+		caps = []string{}
+	}
+	if regs == nil {
+		regs = []Registration{}
+	}
+	return &InitReply{
+		Base:                    Base{ID: id, Method: MethodReply, PayloadType: "application/json"},
+		Status:                  OKStatus(),
+		ContinuationToken:       continuationToken,
+		ContinuationTokenStatus: cts,
+		Capabilities:            caps,
+		OfflineStorage:          storage,
+		InitRegistrations:       regs,
+	}
+}
+
+// NewMessageReply builds the reply to an upstream message: the request itself
+// succeeded (status 200) and the upstream answered httpStatus; the body, if
+// any, is the frame's payload.
+func NewMessageReply(id string, httpStatus HTTPStatus, headers map[string]string) *Header {
+	return &Header{
+		Base:        Base{ID: id, Method: MethodReply, PayloadType: "application/json"},
+		Status:      &Status{Code: 200, Status: "OK"},
+		HTTPStatus:  &httpStatus,
+		HTTPHeaders: headers,
+	}
+}
+
+// RESTError is the JSON body of a Twilio REST error, as an upstream reply
+// carries it: {"status":404,"message":"…","code":20404,"more_info":"…"}.
+type RESTError struct {
+	Status   int    `json:"status"`
+	Message  string `json:"message"`
+	Code     int    `json:"code"`
+	MoreInfo string `json:"more_info"`
 }
