@@ -1,0 +1,1045 @@
+package probe
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/convctl/convctl/pkg/debuglog"
+	"github.com/convctl/convctl/pkg/inspect"
+	"github.com/convctl/convctl/pkg/twilsock"
+)
+
+// Bounds on our own clean-up, so that a dead peer can never hold a run past
+// its timeout by more than about a second.
+const (
+	writeTimeout = 5 * time.Second
+	closeGrace   = 250 * time.Millisecond
+)
+
+var errRunTimeout = errors.New("probe: run timed out")
+
+// conversationsMessageTypes are the notification types the Conversations
+// client registers for (twilsock-transcript.md, init of the Conversations client).
+var conversationsMessageTypes = []string{
+	"twilio.ipmsg.typing_indicator", "twilio.sync.event",
+	"com.twilio.rtd.cds.document", "com.twilio.rtd.cds.list", "com.twilio.rtd.cds.map",
+}
+
+// Run opens a Twilsock connection as the Conversations SDK would and walks it
+// through its states until the run is over (see Config). It returns an error
+// only for a bad Config (ErrConfig) or when the first token cannot be had
+// (ErrToken); every other outcome, including failure, is in the Report.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, errRunTimeout)
+	defer cancel()
+	r := &run{
+		cfg:   cfg,
+		ctx:   runCtx,
+		start: time.Now(),
+		inner: InnerDisconnected,
+		bo:    backoff{policy: cfg.Backoff},
+		log:   debuglog.Component(cfg.Logger, "probe"),
+		flog:  debuglog.Component(cfg.Logger, "frame"),
+	}
+	r.rep = Report{
+		URL:         cfg.URL,
+		States:      []StateChange{},
+		Events:      []Event{},
+		Reconnects:  []Reconnect{},
+		InnerStates: []InnerChange{},
+		PingsMS:     []float64{},
+		Warnings:    []string{},
+	}
+	tok, err := r.fetchToken()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrToken, err)
+	}
+	r.useToken(tok)
+	r.preflight()
+	r.loop()
+	return r.finish(), nil
+}
+
+type run struct {
+	cfg   Config
+	ctx   context.Context
+	start time.Time
+	log   *slog.Logger
+	flog  *slog.Logger
+
+	rep    Report
+	inner  Inner
+	public State
+
+	token        string
+	tokenRep     *inspect.Report
+	continuation *string
+	bo           backoff
+
+	attempts []*attempt
+	timed    *attempt // the first attempt that connected
+
+	everOpened, everConnected bool
+	cleanDisconnect, denied   bool
+	firstConnected            time.Time
+	updateDone                bool
+
+	lastFail *Cause // why the latest attempt failed
+	lost     *Cause // what ended a connected session, until a reconnect recovers it
+	terminal *Cause // a failure that ends the run (denied, close 401/410, unsupported)
+
+	// For explaining an expiry.
+	aboutToExpire   *time.Time // wall clock when tokenAboutToExpire came
+	renewErr        error
+	renewedSameExp  bool
+	updatesAccepted int
+}
+
+func (r *run) since() time.Duration { return time.Since(r.start) }
+
+func (r *run) emit(u Update) {
+	u.At = r.since()
+	r.cfg.Observer(u)
+}
+
+// enter moves to an inner state, recording the public state when it changes.
+func (r *run) enter(s Inner) {
+	at := r.since()
+	old := r.inner
+	r.inner = s
+	pub := s.Public()
+	r.rep.InnerStates = append(r.rep.InnerStates, InnerChange{State: s, Public: pub, AtMS: ms(at)})
+	changed := len(r.rep.States) == 0 || pub != r.public
+	if changed {
+		r.public = pub
+		r.rep.States = append(r.rep.States, StateChange{State: pub, AtMS: ms(at)})
+	}
+	r.log.Debug("state", "from", string(old), "to", string(s), "public", string(pub), "public_changed", changed)
+	r.emit(Update{Kind: UpdateState, Inner: s, State: pub, PublicChanged: changed})
+}
+
+func (r *run) event(e Event) {
+	e.AtMS = ms(r.since())
+	r.rep.Events = append(r.rep.Events, e)
+	r.log.Debug("event", "name", e.Name, "message", e.Message)
+	r.emit(Update{Kind: UpdateEvent, Event: &e})
+}
+
+func (r *run) phaseDone(p Phase, d time.Duration) {
+	r.log.Debug("phase", "phase", string(p), "ms", ms(d))
+	r.emit(Update{Kind: UpdatePhase, Phase: p, Duration: d})
+}
+
+func (r *run) warn(msg string) {
+	for _, w := range r.rep.Warnings {
+		if w == msg {
+			return
+		}
+	}
+	r.rep.Warnings = append(r.rep.Warnings, msg)
+	r.log.Warn(msg)
+}
+
+func (r *run) fetchToken() (string, error) {
+	tok, err := r.cfg.Token(r.ctx)
+	if err != nil {
+		return "", err
+	}
+	tok = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(tok), "Bearer "))
+	if tok == "" {
+		return "", errors.New("the token source returned an empty token")
+	}
+	return tok, nil
+}
+
+// useToken makes tok the token of the next init or update and tells the
+// observer what it is.
+func (r *run) useToken(tok string) {
+	renewals := 0
+	if r.rep.Token != nil {
+		renewals = r.rep.Token.Renewals
+	}
+	r.token = tok
+	r.tokenRep = r.inspectToken(tok)
+	ti := &TokenInfo{
+		Identity:  r.tokenRep.Identity,
+		Region:    tokenRegion(r.tokenRep),
+		ExpiresAt: r.tokenRep.ExpiresAt,
+		Signature: r.tokenRep.Signature,
+		Renewals:  renewals,
+	}
+	r.rep.Token = ti
+	r.log.Debug("token", "identity", ti.Identity, "expires_at", ti.ExpiresAt, "token", debuglog.Token(tok))
+	cp := *ti
+	r.emit(Update{Kind: UpdateToken, Token: &cp})
+}
+
+func (r *run) inspectToken(tok string) *inspect.Report {
+	opts := []inspect.Option{inspect.WithClock(r.cfg.Now)}
+	if len(r.cfg.Secret) > 0 {
+		opts = append(opts, inspect.WithSecret(r.cfg.Secret))
+	}
+	rep := inspect.Inspect(tok, opts...)
+	if rep == nil {
+		rep = &inspect.Report{Signature: inspect.SignatureUnchecked}
+	}
+	return rep
+}
+
+// preflight warns about what will go wrong before it does.
+func (r *run) preflight() {
+	if tr, ur := tokenRegion(r.tokenRep), urlRegion(r.cfg.URL); tr != "" && ur != "" && tr != ur {
+		r.warn(fmt.Sprintf("the token is for region %s (header twr) but the URL is in region %s", tr, ur))
+	}
+	if exp := r.tokenRep.ExpiresAt; exp != nil && r.cfg.Hold > 0 && !r.cfg.Renew {
+		now := r.cfg.Now()
+		if left := exp.Sub(now); left > 0 && left < r.cfg.Hold {
+			r.warn(fmt.Sprintf("the token expires in %s, before --hold ends, and renewing is off: expect close 410", roundDur(left)))
+		}
+	}
+}
+
+// step is what an attempt leads to.
+type step struct {
+	done   bool
+	reason string // why a retry is needed
+}
+
+func retry(reason string) step { return step{reason: reason} }
+
+var done = step{done: true}
+
+func (r *run) loop() {
+	r.enter(InnerConnecting)
+	for {
+		st := r.attempt()
+		if st.done {
+			return
+		}
+		if r.cfg.NoReconnect || r.ctx.Err() != nil {
+			if r.inner != InnerDisconnected {
+				r.enter(InnerDisconnected)
+			}
+			return
+		}
+		if r.inner != InnerRetrying {
+			r.enter(InnerRetrying)
+		}
+		delay := r.bo.next(r.cfg.Rand())
+		rc := Reconnect{Attempt: len(r.rep.Reconnects) + 1, DelayMS: ms(delay), Error: st.reason}
+		r.rep.Reconnects = append(r.rep.Reconnects, rc)
+		r.log.Debug("retry", "attempt", rc.Attempt, "delay", delay, "error", rc.Error)
+		r.emit(Update{Kind: UpdateRetry, Reconnect: &rc, Duration: delay})
+		t := time.NewTimer(delay)
+		select {
+		case <-r.ctx.Done():
+			t.Stop()
+			r.enter(InnerDisconnected)
+			return
+		case <-t.C:
+		}
+		r.enter(InnerConnecting)
+	}
+}
+
+// attempt dials, initialises and serves one connection.
+func (r *run) attempt() step {
+	a := &attempt{n: len(r.attempts) + 1, start: time.Now(), phase: PhaseDNS}
+	r.attempts = append(r.attempts, a)
+	r.rep.Attempts = a.n
+	ws, resp, err := r.dial(r.ctx, a)
+	if resp != nil {
+		r.noteDate(resp)
+	}
+	if err != nil {
+		return r.dialFailed(a, err, resp)
+	}
+	r.everOpened = true
+	r.rep.Upgrade = nil
+	s := startSession(ws)
+	r.enter(InnerInitialising)
+	a.phase = PhaseInit
+	init := twilsock.NewInit(r.token, r.continuation, r.metadata(), []twilsock.Registration{{
+		Product: twilsock.ProductConversations, Type: "ers", NotificationProtocolVersion: 0,
+		MessageTypes: conversationsMessageTypes,
+	}})
+	r.request(s, init, twilsock.MethodInit)
+	return r.serve(s, a)
+}
+
+func (r *run) metadata() twilsock.Metadata {
+	return twilsock.Metadata{
+		Ver: r.cfg.Version, Env: "Go", EnvV: runtime.Version(),
+		OS: runtime.GOOS, OSV: "unknown", OSA: strconv.IntSize,
+		Type: "conversations", SDK: "convctl", SDKV: r.cfg.Version,
+	}
+}
+
+func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
+	phase := a.phase
+	var pe *phaseError
+	if errors.As(err, &pe) {
+		phase = pe.phase
+	}
+	if resp != nil && errors.Is(err, websocket.ErrBadHandshake) {
+		r.rep.Upgrade = upgradeFailure(resp)
+	}
+	if r.ctx.Err() != nil {
+		r.lastFail = r.timeoutCause(phase)
+		return done
+	}
+	desc := describeDialError(err, resp, r.cfg.URL)
+	c := &Cause{Kind: CauseNetwork, Message: fmt.Sprintf("%s failed: %s", phase, desc), Phase: phase}
+	var status *int
+	if resp != nil && errors.Is(err, websocket.ErrBadHandshake) {
+		c.HTTPStatus = intp(resp.StatusCode)
+		status = c.HTTPStatus
+		c.Hint = upgradeHint(resp.StatusCode)
+	} else {
+		c.Hint = dialHint(phase, err, r.cfg.URL)
+	}
+	r.lastFail = c
+	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), HTTPStatus: status, Message: "Socket error: " + desc})
+	return retry(desc)
+}
+
+// request sends init or update and starts its reply timer.
+func (r *run) request(s *session, m twilsock.Message, method string) {
+	s.clearPending()
+	var id string
+	switch h := m.(type) {
+	case *twilsock.Init:
+		id = h.ID
+	case *twilsock.Header:
+		id = h.ID
+	}
+	s.pendingID, s.pendingMethod, s.pendingAt = id, method, time.Now()
+	s.reqTimer = time.NewTimer(r.cfg.RequestTimeout)
+	r.send(s, m, nil)
+}
+
+// send writes one frame. Only Run's goroutine calls it. A failed write
+// closes the socket, which the reader reports as the connection lost.
+func (r *run) send(s *session, m twilsock.Message, payload []byte) {
+	if s.closed || s.writeErr != nil {
+		return
+	}
+	b, err := twilsock.Encode(m, payload)
+	if err != nil {
+		r.log.Error("encode", "err", err)
+		return
+	}
+	r.logFrame("send", b)
+	_ = s.ws.SetWriteDeadline(r.writeDeadline())
+	if err := s.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
+		s.writeErr = err
+		r.log.Debug("write failed", "err", err)
+		s.ws.Close()
+	}
+}
+
+func (r *run) writeDeadline() time.Time {
+	d := time.Now().Add(writeTimeout)
+	if r.ctx.Err() != nil {
+		return time.Now().Add(closeGrace)
+	}
+	if dl, ok := r.ctx.Deadline(); ok && dl.Before(d) {
+		return dl
+	}
+	return d
+}
+
+func (r *run) logFrame(dir string, b []byte) {
+	if !r.flog.Enabled(r.ctx, slog.LevelDebug) {
+		return
+	}
+	f, err := twilsock.Decode(b)
+	if err != nil {
+		r.flog.Debug(dir, "bytes", len(b), "undecodable", err.Error())
+		return
+	}
+	attrs := []any{"method", f.Header.Method, "id", f.Header.ID, "bytes", len(b),
+		"header", debuglog.RedactJWTs(string(f.RawHeader))}
+	if len(f.Payload) > 0 {
+		p := f.Payload
+		if len(p) > 512 {
+			p = p[:512]
+		}
+		attrs = append(attrs, "payload", debuglog.RedactJWTs(string(p)))
+	}
+	r.flog.Debug(dir, attrs...)
+}
+
+// serve runs one open connection until it ends.
+func (r *run) serve(s *session, a *attempt) step {
+	var (
+		holdT, pingT *time.Timer
+		holdPassed   bool
+	)
+	defer func() {
+		for _, t := range []*time.Timer{holdT, pingT} {
+			if t != nil {
+				t.Stop()
+			}
+		}
+		s.close()
+	}()
+	timerC := func(t *time.Timer) <-chan time.Time {
+		if t == nil {
+			return nil
+		}
+		return t.C
+	}
+	connected := func() {
+		if holdT == nil {
+			holdT = time.NewTimer(time.Until(r.firstConnected.Add(r.cfg.Hold)))
+		}
+		if pingT == nil && r.cfg.PingInterval > 0 {
+			pingT = time.NewTimer(r.cfg.PingInterval)
+		}
+	}
+	// After each event: if connected, idle and the hold is over, leave.
+	settle := func() (step, bool) {
+		if r.inner == InnerConnected && holdPassed && s.pendingID == "" {
+			r.disconnect(s)
+			return done, true
+		}
+		return step{}, false
+	}
+
+	for {
+		select {
+		case <-r.ctx.Done():
+			return r.deadline(s)
+
+		case in := <-s.in:
+			st, end := r.onMessage(s, a, in)
+			if end {
+				return st
+			}
+			if r.inner == InnerConnected || r.inner == InnerUpdating {
+				connected()
+			}
+			if st, end := settle(); end {
+				return st
+			}
+
+		case <-s.done:
+			return r.socketLost(s, a)
+
+		case <-s.reqC():
+			st, end := r.requestTimedOut(s, a)
+			if end {
+				return st
+			}
+
+		case <-timerC(holdT):
+			holdPassed = true
+			if st, end := settle(); end {
+				return st
+			}
+
+		case <-timerC(pingT):
+			if s.pingOut >= r.cfg.PingMisses {
+				return r.peerDead(s)
+			}
+			r.ping(s)
+			pingT.Reset(r.cfg.PingInterval)
+
+		case p := <-s.pongs:
+			if sent, ok := s.pingSent[string(p.data)]; ok {
+				delete(s.pingSent, string(p.data))
+				s.pingOut = 0
+				rtt := p.at.Sub(sent)
+				r.rep.PingsMS = append(r.rep.PingsMS, ms(rtt))
+				r.log.Debug("pong", "rtt_ms", ms(rtt))
+				r.emit(Update{Kind: UpdatePing, Duration: rtt})
+			}
+		}
+	}
+}
+
+func (r *run) ping(s *session) {
+	s.pingSeq++
+	id := strconv.FormatUint(s.pingSeq, 10)
+	s.pingSent[id] = time.Now()
+	s.pingOut++
+	if err := s.ws.WriteControl(websocket.PingMessage, []byte(id), r.writeDeadline()); err != nil {
+		r.log.Debug("ping failed", "err", err)
+	}
+}
+
+// onMessage handles one inbound WebSocket message. end reports that the
+// connection is over, st what follows.
+func (r *run) onMessage(s *session, a *attempt, in inbound) (st step, end bool) {
+	if in.typ != websocket.BinaryMessage {
+		r.flog.Debug("recv", "text", debuglog.RedactJWTs(string(in.data)), "bytes", len(in.data))
+		r.warn("the server sent a text WebSocket message; the SDK silently drops those (Twilsock frames must be binary)")
+		return step{}, false
+	}
+	r.logFrame("recv", in.data)
+	f, err := twilsock.Decode(in.data)
+	if err != nil {
+		r.event(Event{Name: EventProtocolError, Message: err.Error()})
+		r.protocolNote(err.Error())
+		return step{}, false
+	}
+	h := &f.Header
+	switch h.Method {
+	case twilsock.MethodReply:
+		if h.ID == "" || h.ID != s.pendingID {
+			r.log.Debug("reply to no pending request", "id", h.ID)
+			return step{}, false
+		}
+		method, rtt := s.pendingMethod, in.at.Sub(s.pendingAt)
+		s.clearPending()
+		if method == twilsock.MethodInit {
+			return r.initReply(s, a, f, rtt)
+		}
+		return r.updateReply(s, f)
+
+	case twilsock.MethodClientUpdate:
+		r.send(s, twilsock.NewAck(h.ID), nil)
+		if h.ClientUpdateType == twilsock.ClientUpdateTokenAboutToExpire {
+			now := r.cfg.Now()
+			r.aboutToExpire = &now
+			r.event(Event{Name: EventTokenAboutToExpire})
+			if r.cfg.Renew && r.inner == InnerConnected {
+				r.update(s, "renew")
+			}
+		}
+		return step{}, false
+
+	case twilsock.MethodNotification:
+		r.send(s, twilsock.NewAck(h.ID), nil)
+		r.event(Event{Name: EventNotification, Message: h.MessageType})
+		return step{}, false
+
+	case twilsock.MethodClose:
+		r.send(s, twilsock.NewAck(h.ID), nil)
+		return r.serverClose(s, f), true
+	}
+	r.log.Debug("ignored frame", "method", h.Method)
+	return step{}, false
+}
+
+func (r *run) initReply(s *session, a *attempt, f *twilsock.Frame, rtt time.Duration) (step, bool) {
+	h := &f.Header
+	a.init = &rtt
+	r.phaseDone(PhaseInit, rtt)
+	st := h.Status
+	switch {
+	case st.OK():
+		r.onConnected(s, a, h)
+		return step{}, false
+	case st != nil && (st.Code == 401 || st.Code == 403):
+		r.rejected(s, st, "init")
+		return done, true
+	}
+	r.enter(InnerError)
+	code, terr := statusCodes(st)
+	c := &Cause{HTTPStatus: code, TwilioError: terr, Phase: PhaseInit}
+	if code != nil && *code == http.StatusTooManyRequests {
+		c.Kind = CauseRateLimited
+		c.Message = "the server answered init with 429 Too Many Requests"
+		c.Hint = "too many connections for this account or identity: back off, and reuse one client per identity"
+		if p := backoffPolicy(f); p != nil && p.ReconnectMinMS > 0 {
+			r.bo.raise(time.Duration(p.ReconnectMinMS) * time.Millisecond)
+			c.Message += fmt.Sprintf(" (retry after at least %d ms)", p.ReconnectMinMS)
+		}
+	} else {
+		c.Kind = CauseProtocol
+		c.Message = "the server answered init with " + describeStatus(st)
+		c.Hint = "the service failed to accept the connection; the SDK retries with backoff. If it persists, check status.twilio.com"
+	}
+	r.lastFail = c
+	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), HTTPStatus: code, TwilioError: terr,
+		Message: "Connection error: " + describeStatus(st)})
+	r.closeSocket(s, true)
+	return retry("init answered " + describeStatus(st)), true
+}
+
+func (r *run) onConnected(s *session, a *attempt, h *twilsock.Header) {
+	d := time.Since(a.start)
+	a.connected = &d
+	if r.timed == nil {
+		r.timed = a
+	}
+	r.bo.reset()
+	if h.ContinuationToken != nil {
+		ct := *h.ContinuationToken
+		r.continuation = &ct
+	}
+	r.enter(InnerConnected)
+	if r.lost != nil {
+		r.warn(fmt.Sprintf("the connection was lost (%s) and came back after %d reconnect(s)", r.lost.Message, len(r.rep.Reconnects)))
+		r.lost = nil
+	}
+	if !r.everConnected {
+		r.everConnected = true
+		r.firstConnected = time.Now()
+	}
+	for _, c := range h.Capabilities {
+		if c == twilsock.MethodTelemetry {
+			tel := &twilsock.Header{Base: twilsock.Base{Method: twilsock.MethodTelemetry, ID: twilsock.NewID()},
+				Events: []twilsock.TelemetryEvent{{Start: -d.Milliseconds(), End: 0, Title: "Establish WebSocket connection"}}}
+			r.send(s, tel, nil)
+			break
+		}
+	}
+	if r.cfg.UpdateToken && !r.updateDone {
+		r.updateDone = true
+		r.update(s, "update-token")
+	}
+}
+
+// update fetches a fresh token and sends it.
+func (r *run) update(s *session, why string) {
+	tok, err := r.fetchToken()
+	if err != nil {
+		if why == "renew" {
+			r.renewErr = err
+		}
+		r.event(Event{Name: EventTokenRefreshFailed, Message: err.Error()})
+		return
+	}
+	if why == "renew" && r.tokenRep != nil && r.tokenRep.ExpiresAt != nil {
+		next := r.inspectToken(tok)
+		if next.ExpiresAt != nil && !next.ExpiresAt.After(*r.tokenRep.ExpiresAt) {
+			r.renewedSameExp = true
+		}
+	}
+	r.useToken(tok)
+	r.enter(InnerUpdating)
+	r.request(s, twilsock.NewUpdate(tok), twilsock.MethodUpdate)
+}
+
+func (r *run) updateReply(s *session, f *twilsock.Frame) (step, bool) {
+	st := f.Header.Status
+	switch {
+	case st.OK():
+		r.updatesAccepted++
+		if r.rep.Token != nil {
+			r.rep.Token.Renewals++
+		}
+		r.enter(InnerConnected)
+		r.event(Event{Name: EventTokenUpdated})
+		return step{}, false
+	case st != nil && (st.Code == 401 || st.Code == 403):
+		r.rejected(s, st, "update")
+		return done, true
+	}
+	code, terr := statusCodes(st)
+	r.enter(InnerConnected)
+	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), HTTPStatus: code, TwilioError: terr,
+		Message: "update failed: " + describeStatus(st)})
+	return step{}, false
+}
+
+// rejected is a 401/403 to init or update: denied, no retry.
+func (r *run) rejected(s *session, st *twilsock.Status, what string) {
+	r.enter(InnerRejected)
+	r.denied = true
+	r.closeSocket(s, true)
+	code, terr := statusCodes(st)
+	if st.ErrorCode == twilsock.ErrTokenExpired {
+		r.event(Event{Name: EventTokenExpired})
+	}
+	r.event(Event{Name: EventConnectionError, Terminal: boolp(true), HTTPStatus: code, TwilioError: terr,
+		Message: "Connection error: " + statusText(st)})
+	r.terminal = r.tokenCause(st, what)
+}
+
+// serverClose handles a server close frame, already acked.
+func (r *run) serverClose(s *session, f *twilsock.Frame) step {
+	st := f.Header.Status
+	code := 0
+	if st != nil {
+		code = st.Code
+	}
+	wasConnected := r.inner == InnerConnected || r.inner == InnerUpdating
+	switch twilsock.ActionForClose(code) {
+	case twilsock.CloseActionDisconnect:
+		r.enter(InnerWaitSocketClosed)
+		if code == twilsock.CloseTokenExpired {
+			r.event(Event{Name: EventTokenExpired})
+		}
+		r.closeSocket(s, false)
+		r.terminal = r.tokenCause(st, "close")
+		r.waitDisconnect()
+		r.enter(InnerDisconnected)
+		return done
+
+	case twilsock.CloseActionFatal:
+		r.enter(InnerUnsupported)
+		r.closeSocket(s, false)
+		c, terr := statusCodes(st)
+		r.terminal = &Cause{Kind: CauseProtocol, HTTPStatus: c, TwilioError: terr,
+			Message: "the server closed the connection with " + describeStatus(st) + ": it does not accept this client's protocol",
+			Hint:    "a protocol error the SDK treats as fatal: the server does not speak this Twilsock version, or the init was malformed"}
+		return done
+	}
+
+	r.enter(InnerWaitOffloadSocketClosed)
+	var minWait time.Duration
+	if p := backoffPolicy(f); p != nil && p.ReconnectMinMS > 0 {
+		minWait = time.Duration(p.ReconnectMinMS) * time.Millisecond
+		r.bo.raise(minWait)
+	}
+	r.closeSocket(s, false)
+	c, terr := statusCodes(st)
+	cause := &Cause{HTTPStatus: c, TwilioError: terr}
+	if code == twilsock.CloseOffload {
+		cause.Kind = CauseOffload
+		cause.Message = "the server offloaded the connection (close 308)"
+		if minWait > 0 {
+			cause.Message += fmt.Sprintf(", reconnect after at least %s", minWait)
+		}
+		cause.Hint = "an offload is routine (a server draining): the SDK reconnects after the backoff; a client that never comes back is not reconnecting"
+	} else {
+		cause.Kind = CauseServerClose
+		cause.Message = "the server closed the connection with " + describeStatus(st)
+		cause.Hint = "the SDK treats an unknown close code like an offload and reconnects"
+	}
+	if wasConnected {
+		r.lost = cause
+	}
+	r.lastFail = cause
+	r.waitDisconnect()
+	if r.ctx.Err() != nil {
+		r.enter(InnerDisconnected)
+		return done
+	}
+	return retry(cause.Message)
+}
+
+// waitDisconnect stays in the disconnecting public state as long as the SDK
+// does after a server close (its DISCONNECTING_TIMEOUT), or until the run ends.
+func (r *run) waitDisconnect() {
+	if r.cfg.DisconnectWait <= 0 {
+		return
+	}
+	t := time.NewTimer(r.cfg.DisconnectWait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.ctx.Done():
+	}
+}
+
+// socketLost: the reader returned without our asking.
+func (r *run) socketLost(s *session, a *attempt) step {
+	err := s.err
+	if s.writeErr != nil {
+		err = s.writeErr
+	}
+	desc, kind := describeSocketError(err)
+	phase := PhaseInit
+	if r.inner == InnerConnected || r.inner == InnerUpdating {
+		phase = ""
+	}
+	c := &Cause{Kind: kind, Message: "the connection was lost: " + desc, Phase: phase,
+		Hint: "the network or a proxy cut the WebSocket, or the server went away; the SDK reconnects with backoff"}
+	if ce := (*websocket.CloseError)(nil); errors.As(err, &ce) {
+		c.Hint = "the server closed the WebSocket without a Twilsock close frame; the SDK reconnects with backoff"
+	}
+	if phase == "" {
+		r.lost = c
+	}
+	r.lastFail = c
+	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), Message: "Socket error: " + desc})
+	s.close()
+	if r.ctx.Err() != nil {
+		r.enter(InnerDisconnected)
+		return done
+	}
+	return retry(desc)
+}
+
+// peerDead: pings went unanswered; the SDK would still think it was connected.
+func (r *run) peerDead(s *session) step {
+	silent := time.Duration(s.pingOut) * r.cfg.PingInterval
+	c := &Cause{Kind: CauseNetwork,
+		Message: fmt.Sprintf("the peer stopped answering: %d pings in a row got no pong (%s)", s.pingOut, silent),
+		Hint:    "the connection is half-open (a NAT, proxy or load balancer dropped it silently); the SDK sends no pings and would sit 'connected' on a dead socket"}
+	r.lost = c
+	r.lastFail = c
+	r.event(Event{Name: EventPeerUnresponsive, Message: c.Message})
+	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), Message: "Socket error: " + c.Message})
+	s.close()
+	if r.ctx.Err() != nil {
+		r.enter(InnerDisconnected)
+		return done
+	}
+	return retry("no pong")
+}
+
+func (r *run) requestTimedOut(s *session, a *attempt) (step, bool) {
+	method := s.pendingMethod
+	s.clearPending()
+	msg := fmt.Sprintf("%s was not answered within %s", method, r.cfg.RequestTimeout)
+	if method == twilsock.MethodUpdate {
+		r.enter(InnerConnected)
+		r.event(Event{Name: EventConnectionError, Terminal: boolp(false), Message: msg})
+		return step{}, false
+	}
+	r.enter(InnerError)
+	r.lastFail = &Cause{Kind: CauseTimeout, Phase: PhaseInit, Message: msg,
+		Hint: "the server accepted the WebSocket but never answered init"}
+	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), Message: msg})
+	r.closeSocket(s, true)
+	return retry(msg), true
+}
+
+// deadline: the run is over (timeout or the caller's cancel) with the socket open.
+func (r *run) deadline(s *session) step {
+	if context.Cause(r.ctx) != errRunTimeout {
+		r.rep.Interrupted = true
+	}
+	switch r.inner {
+	case InnerConnected, InnerUpdating:
+		r.disconnect(s)
+	default:
+		if r.inner == InnerInitialising {
+			r.lastFail = r.timeoutCause(PhaseInit)
+		}
+		r.enter(InnerDisconnecting)
+		r.closeSocket(s, true)
+		r.enter(InnerDisconnected)
+	}
+	return done
+}
+
+// disconnect is our own clean end: client close, then socket close.
+func (r *run) disconnect(s *session) {
+	r.enter(InnerDisconnecting)
+	r.closeSocket(s, true)
+	r.cleanDisconnect = true
+	r.enter(InnerDisconnected)
+}
+
+// closeSocket optionally sends the client close, then a WebSocket close frame
+// without a status (as the SDK's socket.close() does), waits briefly for the
+// server's answer, and drops the socket.
+func (r *run) closeSocket(s *session, sendClose bool) {
+	if s.closed {
+		return
+	}
+	if sendClose {
+		r.send(s, twilsock.NewClientClose(), nil)
+	}
+	if s.writeErr == nil {
+		_ = s.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNoStatusReceived, ""),
+			time.Now().Add(closeGrace))
+	}
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+wait:
+	for {
+		select {
+		case in := <-s.in:
+			r.logFrame("recv", in.data)
+		case <-s.done:
+			break wait
+		case <-t.C:
+			break wait
+		}
+	}
+	s.close()
+}
+
+func (r *run) timeoutCause(phase Phase) *Cause {
+	what := fmt.Sprintf("timed out after %s", roundDur(r.cfg.Timeout))
+	if context.Cause(r.ctx) != errRunTimeout {
+		what = "interrupted"
+	}
+	c := &Cause{Kind: CauseTimeout, Phase: phase, Message: fmt.Sprintf("%s during %s", what, phaseWords(phase, r.cfg.URL))}
+	switch phase {
+	case PhaseDNS:
+		c.Hint = "the DNS lookup did not finish: check the resolver and the host name"
+	case PhaseTCP:
+		c.Hint = "no TCP answer: a firewall may drop the packets, or the host is down"
+	case PhaseTLS:
+		c.Hint = "the TLS handshake did not finish: a proxy or middlebox may be intercepting"
+	case PhaseUpgrade:
+		c.Hint = "the server took the HTTP request but never answered the WebSocket upgrade: a proxy may not pass WebSockets"
+	case PhaseInit:
+		c.Hint = "the WebSocket opened but init was never answered: the server is not speaking Twilsock, or is overloaded"
+	}
+	if r.lastFail != nil && r.lastFail.Kind != CauseTimeout {
+		c.Message += "; the attempt before failed: " + r.lastFail.Message
+	}
+	return c
+}
+
+func (r *run) protocolNote(msg string) {
+	r.lastFail = &Cause{Kind: CauseProtocol, Message: "the server sent a frame that is not Twilsock: " + msg,
+		Hint: "the peer is not a Twilsock server, or something between rewrote the frames"}
+}
+
+// noteDate records the clock skew from an upgrade response's Date header.
+// Date has one-second resolution, so the skew is whole seconds.
+func (r *run) noteDate(resp *http.Response) {
+	ds := resp.Header.Get("Date")
+	if ds == "" {
+		return
+	}
+	d, err := http.ParseTime(ds)
+	if err != nil {
+		return
+	}
+	skew := r.cfg.Now().Truncate(time.Second).Sub(d).Seconds()
+	r.rep.ClockSkewSeconds = &skew
+}
+
+// finish settles the outcome and cause and fills in the rest of the report.
+func (r *run) finish() *Report {
+	rep := &r.rep
+	switch {
+	case r.denied:
+		rep.Outcome = OutcomeDenied
+		rep.Cause = r.terminal
+	case r.cleanDisconnect:
+		rep.Outcome = OutcomeConnected
+	case r.everConnected:
+		rep.Outcome = OutcomeDisconnected
+		rep.Cause = r.terminal
+		if rep.Cause == nil {
+			rep.Cause = r.lost
+			if rep.Cause != nil && r.lastFail != nil && r.lastFail != r.lost {
+				cp := *rep.Cause
+				cp.Message += "; reconnecting then failed: " + r.lastFail.Message
+				rep.Cause = &cp
+			}
+		}
+		if rep.Cause == nil {
+			rep.Cause = r.lastFail
+		}
+	case r.everOpened:
+		rep.Outcome = OutcomeTimeout
+		rep.Cause = r.terminal
+		if rep.Cause == nil {
+			rep.Cause = r.lastFail
+		}
+	default:
+		rep.Outcome = OutcomeUnreachable
+		rep.Cause = r.lastFail
+	}
+	if rep.Outcome != OutcomeConnected && rep.Cause == nil {
+		rep.Cause = &Cause{Kind: CauseTimeout, Message: "the run ended before anything happened"}
+	}
+	if rep.Cause != nil && rep.Cause.Kind == CauseTokenExpired {
+		rep.Cause.Hint = r.expiryHint(rep.Cause)
+	}
+	if skew := rep.ClockSkewSeconds; skew != nil && (*skew >= 5 || *skew <= -5) {
+		r.warn(fmt.Sprintf("this machine's clock is %s the server's by %.0fs (its Date header): tokens may look expired or not yet valid", aheadBehind(*skew), abs(*skew)))
+	}
+	a := r.timed
+	if a == nil && len(r.attempts) > 0 {
+		a = r.attempts[len(r.attempts)-1]
+	}
+	if a != nil {
+		conv := func(d *time.Duration) *float64 {
+			if d == nil {
+				return nil
+			}
+			return msp(*d)
+		}
+		rep.Timing = Timing{DNS: conv(a.dns), TCP: conv(a.tcp), TLS: conv(a.tls),
+			Upgrade: conv(a.upgrade), Init: conv(a.init), Connected: conv(a.connected)}
+	}
+	rep.DurationMS = ms(r.since())
+	return rep
+}
+
+func backoffPolicy(f *twilsock.Frame) *twilsock.BackoffPolicy {
+	if len(f.Payload) == 0 || !twilsock.IsJSONPayload(f.Header.PayloadType) {
+		return nil
+	}
+	var p twilsock.ClosePayload
+	if err := json.Unmarshal(f.Payload, &p); err != nil {
+		return nil
+	}
+	return p.BackoffPolicy
+}
+
+func statusCodes(st *twilsock.Status) (code, twilioErr *int) {
+	if st == nil {
+		return nil, nil
+	}
+	code = intp(st.Code)
+	if st.ErrorCode != 0 {
+		twilioErr = intp(st.ErrorCode)
+	}
+	return code, twilioErr
+}
+
+func statusText(st *twilsock.Status) string {
+	if st == nil {
+		return "no status"
+	}
+	if st.Description != "" {
+		return st.Description
+	}
+	if st.ErrorCode != 0 {
+		return twilsock.Describe(st.ErrorCode)
+	}
+	if st.Status != "" {
+		return st.Status
+	}
+	return http.StatusText(st.Code)
+}
+
+func describeStatus(st *twilsock.Status) string {
+	if st == nil {
+		return "a reply without a status"
+	}
+	s := strconv.Itoa(st.Code)
+	if txt := st.Status; txt != "" {
+		s += " " + txt
+	} else if txt := http.StatusText(st.Code); txt != "" {
+		s += " " + txt
+	}
+	if st.ErrorCode != 0 {
+		s += fmt.Sprintf(" (Twilio error %d: %s)", st.ErrorCode, statusText(st))
+	}
+	return s
+}
+
+func roundDur(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Minute || d <= -time.Minute:
+		return d.Round(time.Second)
+	case d >= time.Second || d <= -time.Second:
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
+}
+
+func abs(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
+}
+
+func aheadBehind(skew float64) string {
+	if skew > 0 {
+		return "ahead of"
+	}
+	return "behind"
+}
