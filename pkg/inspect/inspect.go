@@ -66,9 +66,12 @@ func NewInspector(opts ...Option) *Inspector {
 
 // Inspect judges a token. It never fails: a token it cannot decode yields a
 // report whose findings say why (code malformed). Every rule is applied and
-// every finding kept, not just the first.
+// every finding kept, not just the first. To judge many tokens, reuse an
+// Inspector.
 func Inspect(token string, opts ...Option) *Report {
-	return NewInspector(opts...).Inspect(token)
+	// No pools: keying a pooled HMAC for reuse costs more than one use.
+	in := Inspector{cfg: newConfig(opts)}
+	return in.Inspect(token)
 }
 
 // Inspect judges one token as of the Inspector's clock.
@@ -128,19 +131,21 @@ func (j *judge) run(token string) {
 	j.hdoc = jsonDoc{b: buf[:nh:nh], s: text[:nh]}
 	j.pdoc = jsonDoc{b: buf[hl : hl+np : hl+np], s: text[hl : hl+np]}
 
-	if herr != nil {
+	switch {
+	case herr != nil:
 		j.add(SeverityError, CodeMalformed, TwilioInvalidToken, "header "+base64Problem(hseg), base64Hint)
-	} else if msg := jsonProblem(j.hdoc.b); msg != "" {
-		j.add(SeverityError, CodeMalformed, TwilioInvalidToken, "header "+msg, "the first part of a JWT is base64url of a JSON object such as {\"alg\":\"HS256\",\"typ\":\"JWT\",\"cty\":\"twilio-fpa;v=1\"}")
-	} else {
+	case !j.hdoc.object():
+		j.add(SeverityError, CodeMalformed, TwilioInvalidToken, "header "+jsonProblem(j.hdoc.b), "the first part of a JWT is base64url of a JSON object such as {\"alg\":\"HS256\",\"typ\":\"JWT\",\"cty\":\"twilio-fpa;v=1\"}")
+	default:
 		j.headerOK = true
 		j.r.Header = json.RawMessage(j.hdoc.b)
 	}
-	if perr != nil {
+	switch {
+	case perr != nil:
 		j.add(SeverityError, CodeMalformed, TwilioInvalidToken, "payload "+base64Problem(pseg), base64Hint)
-	} else if msg := jsonProblem(j.pdoc.b); msg != "" {
-		j.add(SeverityError, CodeMalformed, TwilioInvalidToken, "payload "+msg, "the second part of a JWT is base64url of a JSON object with jti, iss, sub, iat, exp and grants")
-	} else {
+	case !j.pdoc.object():
+		j.add(SeverityError, CodeMalformed, TwilioInvalidToken, "payload "+jsonProblem(j.pdoc.b), "the second part of a JWT is base64url of a JSON object with jti, iss, sub, iat, exp and grants")
+	default:
 		j.payloadOK = true
 		j.r.Claims = json.RawMessage(j.pdoc.b)
 	}
@@ -852,16 +857,21 @@ func (j *judge) checkVideo(video jsonValue) {
 // checkSignature verifies the HMAC over header.payload when a secret was given.
 func (j *judge) checkSignature(signingInput, sig string) {
 	idx := hmacIndex(j.r.Algorithm)
-	if idx < 0 || j.in.macs[idx].New == nil {
+	if idx < 0 || len(j.cfg.secret) == 0 {
 		return // no secret, or an alg bad_header already reported
 	}
-	st := j.in.macs[idx].Get().(*macState)
-	defer j.in.macs[idx].Put(st)
+	var st *macState
+	if pool := &j.in.macs[idx]; pool.New != nil {
+		st = pool.Get().(*macState)
+		defer pool.Put(st)
+		st.mac.Reset()
+	} else {
+		st = &macState{mac: hmac.New(hmacAlgs[idx].new, j.cfg.secret)}
+	}
 	size := hmacAlgs[idx].size
 	match := false
 	if b64.DecodedLen(len(sig)) <= len(st.sig) {
 		if n, err := b64.Decode(st.sig[:], []byte(sig)); err == nil && n == size {
-			st.mac.Reset()
 			st.input = append(st.input[:0], signingInput...)
 			st.mac.Write(st.input)
 			match = hmac.Equal(st.mac.Sum(st.sum[:0]), st.sig[:n])
@@ -915,26 +925,31 @@ func base64Problem(seg string) string {
 	return "is not base64url: its length is impossible (truncated?)"
 }
 
-// jsonProblem says why a decoded part is not a JSON object, or returns "".
-func jsonProblem(b []byte) string {
-	if !json.Valid(b) {
-		if len(b) == 0 {
-			return "is empty"
-		}
-		var probe json.RawMessage
-		err := json.Unmarshal(b, &probe)
-		if err == nil {
-			return "is not JSON"
-		}
-		return "is not JSON: " + err.Error()
+// object reports whether the document is one JSON object, and notes whether
+// its strings need unescaping.
+func (d *jsonDoc) object() bool {
+	ok, escaped := validJSON(d.b)
+	if !ok || d.b[skipSpace(d.b, 0)] != '{' {
+		return false
 	}
-	if !utf8.Valid(b) {
+	d.plain = !escaped
+	return true
+}
+
+// jsonProblem says why a decoded part is not a JSON object. It runs only on
+// that failure path, so it can afford encoding/json's error messages.
+func jsonProblem(b []byte) string {
+	switch {
+	case len(b) == 0:
+		return "is empty"
+	case !utf8.Valid(b):
 		return "is not valid UTF-8"
 	}
-	if c := b[skipSpace(b, 0)]; c != '{' {
-		return "is JSON but not an object"
+	var probe json.RawMessage
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return "is not JSON: " + err.Error()
 	}
-	return ""
+	return "is JSON but not an object"
 }
 
 // structureProblem explains a token that is not three dot-separated parts,

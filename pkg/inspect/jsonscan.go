@@ -1,26 +1,29 @@
 package inspect
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // A token's header and payload are small JSON objects of which Inspect needs
 // a dozen fields. Decoding them into maps (what a generic JWT parser does)
 // costs more than every rule together, so Inspect checks each part once with
-// json.Valid and then walks it here, reading only what a rule needs.
+// validJSON and then walks it here, reading only what a rule needs.
 //
-// Every function below assumes its input already passed json.Valid; on
+// Every walking function assumes its input already passed validJSON; on
 // anything else the results are meaningless but never a panic or a hang.
 
 // jsonDoc is one validated JSON text, held both as bytes (for the walk) and
 // as a string of the same bytes (so strings without escapes are substrings,
 // not allocations).
 type jsonDoc struct {
-	b []byte
-	s string
+	b     []byte
+	s     string
+	plain bool // no backslash anywhere: strings need no unescaping, quotes end them
 }
 
 type jsonKind byte
@@ -88,7 +91,7 @@ func (v jsonValue) str() (string, bool) {
 		return "", false
 	}
 	inner := raw[1 : len(raw)-1]
-	if strings.IndexByte(inner, '\\') < 0 {
+	if v.doc.plain || strings.IndexByte(inner, '\\') < 0 {
 		return inner, true
 	}
 	var s string
@@ -174,7 +177,7 @@ func (m *members) next() (key string, val jsonValue, ok bool) {
 		m.doc = nil
 		return "", jsonValue{}, false
 	}
-	kEnd := stringEnd(b, i)
+	kEnd := stringEnd(b, i, m.doc.plain)
 	key, _ = jsonValue{doc: m.doc, start: i, end: kEnd}.str()
 	i = skipSpace(b, kEnd)
 	if i >= len(b) || b[i] != ':' {
@@ -182,7 +185,7 @@ func (m *members) next() (key string, val jsonValue, ok bool) {
 		return "", jsonValue{}, false
 	}
 	i = skipSpace(b, i+1)
-	vEnd := valueEnd(b, i)
+	vEnd := valueEnd(b, i, m.doc.plain)
 	m.i = vEnd
 	return key, jsonValue{doc: m.doc, start: i, end: vEnd}, true
 }
@@ -190,7 +193,7 @@ func (m *members) next() (key string, val jsonValue, ok bool) {
 // root returns the document's top-level value.
 func (d *jsonDoc) root() jsonValue {
 	i := skipSpace(d.b, 0)
-	return jsonValue{doc: d, start: i, end: valueEnd(d.b, i)}
+	return jsonValue{doc: d, start: i, end: valueEnd(d.b, i, d.plain)}
 }
 
 func skipSpace(b []byte, i int) int {
@@ -205,33 +208,48 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// stringEnd returns the index just past the string starting at b[i] == '"'.
-func stringEnd(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
+// stringEnd returns the index just past the string starting at b[i] == '"':
+// the first quote after it not escaped by an odd run of backslashes.
+func stringEnd(b []byte, i int, plain bool) int {
+	j := i + 1
+	if plain {
+		if k := bytes.IndexByte(b[j:], '"'); k >= 0 {
+			return j + k + 1
+		}
+		return len(b)
+	}
+	for j < len(b) {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			break
+		}
+		j += k
+		n := 0
+		for p := j - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
 			return j + 1
 		}
+		j++
 	}
 	return len(b)
 }
 
 // valueEnd returns the index just past the value starting at b[i].
-func valueEnd(b []byte, i int) int {
+func valueEnd(b []byte, i int, plain bool) int {
 	if i >= len(b) {
 		return len(b)
 	}
 	switch b[i] {
 	case '"':
-		return stringEnd(b, i)
+		return stringEnd(b, i, plain)
 	case '{', '[':
 		depth := 0
 		for j := i; j < len(b); j++ {
 			switch b[j] {
 			case '"':
-				j = stringEnd(b, j) - 1
+				j = stringEnd(b, j, plain) - 1
 			case '{', '[':
 				depth++
 			case '}', ']':
@@ -253,4 +271,211 @@ func valueEnd(b []byte, i int) int {
 		}
 		return j
 	}
+}
+
+// maxDepth is encoding/json's nesting limit; validJSON keeps to it so the
+// two agree on what is JSON.
+const maxDepth = 10000
+
+// validJSON reports whether b is exactly one JSON value (RFC 8259), as
+// json.Valid does, and is valid UTF-8, which json.Valid does not check; and
+// whether any string in it has an escape. It is a single iterative pass (no
+// recursion, so no depth can exhaust the stack) and several times faster
+// than json.Valid on token-sized input.
+func validJSON(b []byte) (ok, escaped bool) {
+	const (
+		stValue = iota
+		stAfterValue
+		stKey
+	)
+	var stackBuf [16]byte
+	stack := stackBuf[:0]
+	nonASCII := false
+	i := skipSpace(b, 0)
+	state := stValue
+	for {
+		switch state {
+		case stValue:
+			if i >= len(b) {
+				return false, false
+			}
+			switch c := b[i]; c {
+			case '{', '[':
+				if len(stack) >= maxDepth {
+					return false, false
+				}
+				stack = append(stack, c)
+				i = skipSpace(b, i+1)
+				if i < len(b) && b[i] == c+2 { // '}' is '{'+2, ']' is '['+2
+					stack = stack[:len(stack)-1]
+					i++
+					state = stAfterValue
+				} else if c == '{' {
+					state = stKey
+				}
+				continue
+			case '"':
+				var ok bool
+				if i, ok = scanString(b, i, &nonASCII, &escaped); !ok {
+					return false, false
+				}
+			case 't':
+				if !hasLiteral(b, i, "true") {
+					return false, false
+				}
+				i += 4
+			case 'f':
+				if !hasLiteral(b, i, "false") {
+					return false, false
+				}
+				i += 5
+			case 'n':
+				if !hasLiteral(b, i, "null") {
+					return false, false
+				}
+				i += 4
+			default:
+				var ok bool
+				if i, ok = scanNumber(b, i); !ok {
+					return false, false
+				}
+			}
+			state = stAfterValue
+		case stAfterValue:
+			i = skipSpace(b, i)
+			if len(stack) == 0 {
+				return i == len(b) && (!nonASCII || utf8.Valid(b)), escaped
+			}
+			if i >= len(b) {
+				return false, false
+			}
+			top := stack[len(stack)-1]
+			switch b[i] {
+			case ',':
+				i = skipSpace(b, i+1)
+				if top == '{' {
+					state = stKey
+				} else {
+					state = stValue
+				}
+			case top + 2:
+				stack = stack[:len(stack)-1]
+				i++
+			default:
+				return false, false
+			}
+		case stKey:
+			if i >= len(b) || b[i] != '"' {
+				return false, false
+			}
+			var ok bool
+			if i, ok = scanString(b, i, &nonASCII, &escaped); !ok {
+				return false, false
+			}
+			i = skipSpace(b, i)
+			if i >= len(b) || b[i] != ':' {
+				return false, false
+			}
+			i = skipSpace(b, i+1)
+			state = stValue
+		}
+	}
+}
+
+func hasLiteral(b []byte, i int, lit string) bool {
+	return len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit
+}
+
+// scanString checks the string starting at b[i] == '"' and returns the index
+// just past it.
+func scanString(b []byte, i int, nonASCII, escaped *bool) (int, bool) {
+	for j := i + 1; j < len(b); j++ {
+		c := b[j]
+		if strPlain[c] {
+			continue
+		}
+		switch {
+		case c == '"':
+			return j + 1, true
+		case c == '\\':
+			*escaped = true
+			j++
+			if j >= len(b) {
+				return 0, false
+			}
+			switch b[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if j+4 >= len(b) {
+					return 0, false
+				}
+				for k := j + 1; k <= j+4; k++ {
+					if !isHex(b[k]) {
+						return 0, false
+					}
+				}
+				j += 4
+			default:
+				return 0, false
+			}
+		case c < 0x20:
+			return 0, false
+		case c >= 0x80:
+			*nonASCII = true
+		}
+	}
+	return 0, false
+}
+
+// strPlain marks the bytes a string scan can step over without a second look.
+var strPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+func isHex(c byte) bool { return isLowerHex(c) || c >= 'A' && c <= 'F' }
+
+// scanNumber checks the number starting at b[i] and returns the index just past it.
+func scanNumber(b []byte, i int) (int, bool) {
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(b):
+		return 0, false
+	case b[i] == '0':
+		i++
+	case b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return 0, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return 0, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return 0, false
+		}
+	}
+	return i, true
 }
