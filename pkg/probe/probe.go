@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -298,7 +299,7 @@ func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
 	if resp != nil && errors.Is(err, websocket.ErrBadHandshake) {
 		r.rep.Upgrade = upgradeFailure(resp)
 	}
-	if r.ctx.Err() != nil {
+	if r.runOver(err) {
 		r.lastFail = r.timeoutCause(phase)
 		return done
 	}
@@ -315,6 +316,31 @@ func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
 	r.lastFail = c
 	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), HTTPStatus: status, Message: "Socket error: " + desc})
 	return retry(desc)
+}
+
+// runOver reports whether err is the run's own deadline striking. gorilla
+// turns the context deadline into a socket deadline, whose i/o timeout can
+// beat the context's own timer by a hair.
+func (r *run) runOver(err error) bool {
+	if r.ctx.Err() != nil {
+		return true
+	}
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		return false
+	}
+	dl, ok := r.ctx.Deadline()
+	if !ok || time.Until(dl) > 50*time.Millisecond {
+		return false
+	}
+	t := time.NewTimer(time.Until(dl) + 10*time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-r.ctx.Done():
+		return true
+	case <-t.C:
+		return r.ctx.Err() != nil
+	}
 }
 
 // request sends init or update and starts its reply timer.

@@ -282,3 +282,5 @@ func jsonPayload(t testing.TB, v any) []byte {
 	}
 	return b
 }
+
+func twilsockReplyOK(id string) *twilsock.Header { return twilsock.NewReply(id, twilsock.OKStatus()) }
