@@ -82,6 +82,7 @@ Twilsock server with fault injection so all of it works offline and in CI.`,
 	for _, sub := range commandSet(f) {
 		root.AddCommand(sub)
 	}
+	root.AddCommand(newCmdGenDocs(root))
 	return root
 }
 
