@@ -1,0 +1,3 @@
+package emulator
+
+func runChild() bool { return false }

@@ -1,0 +1,658 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/convctl/convctl/pkg/debuglog"
+	"github.com/convctl/convctl/pkg/twilsock"
+)
+
+// connState is where a connection is in its life, as the control API names it.
+type connState uint8
+
+const (
+	stateOpen         connState = iota // upgraded, no init yet
+	stateInitialising                  // init received, not answered yet
+	stateConnected                     // init answered 200
+	stateDenied                        // init or update answered 401; the client should close
+	stateClosing                       // a close frame went one way or the other
+	stateClosed
+)
+
+var stateNames = [...]string{"open", "initialising", "connected", "denied", "closing", "closed"}
+
+func (s connState) String() string { return stateNames[s] }
+
+// serverCapabilities are the capabilities the server can confirm.
+var serverCapabilities = []string{"client_update", "offline_storage", "telemetry.v1"}
+
+// outKind says what the writer is asked to do.
+type outKind uint8
+
+const (
+	outFrame         outKind = iota // write frame, then apply the effects
+	outAboutToExpire                // push client_update token_about_to_expire now
+	outClose                        // push a close with status (and backoff for 308)
+	outCloseSocket                  // the client asked to close: WebSocket close, end
+)
+
+// outgoing is one request to a connection's writer.
+type outgoing struct {
+	kind  outKind
+	frame []byte
+
+	// Effects of an outFrame, applied once it is written.
+	expires   time.Time // a token expiring then is now in force: (re)arm its timers
+	disarm    bool      // no token is in force any more: stop its timers, expect the client to close
+	armFaults bool      // this is the server's first initialised connection
+
+	// outClose
+	status  twilsock.Status
+	backoff time.Duration
+
+	// done, if not nil, hears whether the writer carried the request out, so
+	// that a control call returns once its frame is on the wire.
+	done chan error
+}
+
+// conn is one WebSocket connection. The reader and the writer are its only
+// goroutines; the fields under mu are what the control API reads.
+type conn struct {
+	s        *Server
+	n        int64
+	id       string
+	remote   string
+	ws       *websocket.Conn
+	out      chan outgoing
+	quit     chan struct{} // closed by the writer as it ends
+	readDone chan struct{} // closed by the reader as it ends
+
+	mu          sync.Mutex
+	state       connState
+	identity    string
+	expires     time.Time
+	ct          string
+	openedAt    time.Time
+	connectedAt time.Time
+}
+
+func newConn(s *Server, ws *websocket.Conn, remote string) *conn {
+	n := s.seq.Add(1)
+	return &conn{
+		s:        s,
+		n:        n,
+		id:       "c" + strconv.FormatInt(n, 10),
+		remote:   remote,
+		ws:       ws,
+		out:      make(chan outgoing, 4),
+		quit:     make(chan struct{}),
+		readDone: make(chan struct{}),
+		openedAt: s.cfg.Clock(),
+	}
+}
+
+func (c *conn) getState() connState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+func (c *conn) setState(st connState) {
+	c.mu.Lock()
+	c.setStateLocked(st)
+	c.mu.Unlock()
+}
+
+// setStateLocked keeps the Connected gauge in step with the state.
+func (c *conn) setStateLocked(st connState) {
+	if c.state == st {
+		return
+	}
+	if c.state == stateConnected {
+		c.s.stats.connected.Add(-1)
+	}
+	if st == stateConnected {
+		c.s.stats.connected.Add(1)
+	}
+	c.state = st
+}
+
+// send hands m to the writer. It fails only once the writer has ended.
+func (c *conn) send(m outgoing) bool {
+	select {
+	case c.out <- m:
+		return true
+	case <-c.quit:
+		return false
+	}
+}
+
+// command is send for the control API: it returns once the writer has
+// carried m out, bounded by the request's context.
+func (c *conn) command(ctx context.Context, m outgoing) error {
+	m.done = make(chan error, 1)
+	select {
+	case c.out <- m:
+	case <-c.quit:
+		return errGone
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-m.done:
+		return err
+	case <-c.quit:
+		return errGone
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+var errGone = errors.New("connection closed meanwhile")
+
+// ---------------------------------------------------------------------------
+// Reader
+
+func (c *conn) readLoop() {
+	defer c.s.wg.Done()
+	defer close(c.readDone)
+	ws := c.ws
+	wait := 2 * c.s.cfg.PingInterval
+	ws.SetReadLimit(MaxMessageSize)
+	_ = ws.SetReadDeadline(time.Now().Add(wait))
+	// The SDK's ws library and browsers answer pings; a pong proves the
+	// connection is alive even when the client has nothing to say.
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(wait)) })
+	for {
+		mt, data, err := ws.ReadMessage()
+		if err != nil {
+			c.logReadEnd(err)
+			return
+		}
+		_ = ws.SetReadDeadline(time.Now().Add(wait))
+		if mt != websocket.BinaryMessage {
+			c.s.stats.textFrames.Add(1)
+			c.s.log.Warn("text message ignored: Twilsock frames are binary", "conn", c.id, "bytes", len(data),
+				"text", debuglog.RedactJWTs(clip(data)))
+			continue
+		}
+		f, err := twilsock.Decode(data)
+		if err != nil {
+			c.s.stats.malformed.Add(1)
+			c.s.log.Warn("malformed frame ignored", "conn", c.id, "bytes", len(data), "error", err,
+				"frame", debuglog.RedactJWTs(clip(data)))
+			continue
+		}
+		c.logFrame("frame received", f.RawHeader, f.Payload)
+		if !c.handle(&f.Header) {
+			return
+		}
+	}
+}
+
+func (c *conn) logReadEnd(err error) {
+	var ce *websocket.CloseError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce):
+		c.s.log.Debug("client closed the WebSocket", "conn", c.id, "code", ce.Code, "reason", ce.Text)
+	case errors.Is(err, websocket.ErrReadLimit):
+		c.s.log.Warn("message over the read limit: connection closed with 1009", "conn", c.id, "limit", MaxMessageSize)
+	case errors.As(err, &ne) && ne.Timeout():
+		c.s.log.Info("nothing received, not even a pong, for twice the ping interval: closing", "conn", c.id,
+			"ping_interval", c.s.cfg.PingInterval)
+	default:
+		c.s.log.Debug("connection ended", "conn", c.id, "error", err)
+	}
+}
+
+// handle acts on one frame. It returns false once the connection is going
+// away and nothing more need be read.
+func (c *conn) handle(h *twilsock.Header) bool {
+	switch h.Method {
+	case twilsock.MethodInit:
+		return c.onInit(h)
+	case twilsock.MethodUpdate:
+		return c.onUpdate(h)
+	case twilsock.MethodMessage:
+		return c.onMessage(h)
+	case twilsock.MethodReply:
+		// The client's ack of something the server pushed: nothing to answer.
+		c.s.stats.acks.Add(1)
+	case twilsock.MethodTelemetry:
+		// Fire and forget, sent because the init reply confirmed telemetry.v1.
+		c.s.stats.telemetry.Add(1)
+	case twilsock.MethodClose:
+		c.s.stats.clientCloses.Add(1)
+		c.setState(stateClosing)
+		c.s.log.Debug("client sent close", "conn", c.id)
+		return c.send(outgoing{kind: outCloseSocket})
+	default:
+		c.s.stats.ignored.Add(1)
+		c.s.log.Warn("frame ignored: clients do not send this method", "conn", c.id, "method", h.Method, "id", h.ID)
+	}
+	return true
+}
+
+func (c *conn) onInit(h *twilsock.Header) bool {
+	if st := c.getState(); st != stateOpen && st != stateDenied {
+		c.s.log.Warn("init refused: connection already "+st.String(), "conn", c.id, "id", h.ID)
+		return c.reply(h.ID, badRequest("init on a connection already "+st.String()))
+	}
+	c.setState(stateInitialising)
+	if d := c.s.cfg.InitDelay; d > 0 {
+		c.s.log.Debug("delaying the init reply (fault)", "conn", c.id, "delay", d)
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-c.quit:
+			t.Stop()
+			return false
+		}
+	}
+	if code := c.s.cfg.Deny; code != 0 {
+		return c.deny("init", h.ID, code, "every init is denied (fault)", "")
+	}
+	v := c.s.judge(h.Token)
+	if !v.ok {
+		return c.deny("init", h.ID, v.code, v.reason, v.identity)
+	}
+
+	ct, cts := c.s.sessions.resume(h.ContinuationToken, v.identity)
+	caps := make([]string, 0, len(serverCapabilities))
+	for _, cp := range h.Capabilities {
+		if slices.Contains(serverCapabilities, cp) && !slices.Contains(caps, cp) {
+			caps = append(caps, cp)
+		}
+	}
+	reply := twilsock.NewInitReply(h.ID, ct, cts, caps,
+		map[string]twilsock.OfflineStorage{twilsock.ProductConversations: {StorageID: storageID(v.identity)}},
+		h.Registrations)
+	reply.DebugInfo = json.RawMessage(`{"host":"convctl-emulator","conn":` + strconv.FormatInt(c.n, 10) + `}`)
+	frame, err := twilsock.Encode(reply, nil)
+	if err != nil { // only an absurd registrations list can do this
+		c.s.log.Warn("init reply does not encode", "conn", c.id, "error", err)
+		return c.reply(h.ID, badRequest("init reply does not encode: "+err.Error()))
+	}
+
+	now := c.s.cfg.Clock()
+	c.mu.Lock()
+	c.setStateLocked(stateConnected)
+	c.identity, c.expires, c.ct, c.connectedAt = v.identity, v.expires, ct, now
+	c.mu.Unlock()
+	c.s.stats.inits.Add(1)
+	arm := c.s.faultsArmed.CompareAndSwap(false, true)
+	c.s.log.Info("init accepted", "conn", c.id, "identity", v.identity, "expires_in", v.expires.Sub(now).Round(time.Second),
+		"resumed", cts.Reused)
+	return c.send(outgoing{frame: frame, expires: v.expires, armFaults: arm})
+}
+
+func (c *conn) onUpdate(h *twilsock.Header) bool {
+	if st := c.getState(); st != stateConnected {
+		c.s.log.Warn("update refused: connection "+st.String(), "conn", c.id, "id", h.ID)
+		return c.reply(h.ID, badRequest("update on a connection that is "+st.String()+", not connected"))
+	}
+	v := c.s.judge(h.Token)
+	if !v.ok {
+		return c.deny("update", h.ID, v.code, v.reason, v.identity)
+	}
+	frame, _ := twilsock.Encode(twilsock.NewReply(h.ID, twilsock.OKStatus()), nil)
+	c.mu.Lock()
+	old := c.identity
+	c.identity, c.expires = v.identity, v.expires
+	c.mu.Unlock()
+	if old != v.identity {
+		c.s.log.Warn("update changes the identity", "conn", c.id, "from", old, "to", v.identity)
+	}
+	c.s.stats.updates.Add(1)
+	c.s.log.Info("token updated", "conn", c.id, "identity", v.identity,
+		"expires_in", v.expires.Sub(c.s.cfg.Clock()).Round(time.Second))
+	return c.send(outgoing{frame: frame, expires: v.expires})
+}
+
+// deny answers init or update with 401 and a Twilio error code. The SDK then
+// sends close and closes the socket itself; the writer waits CloseGrace for it.
+func (c *conn) deny(what, id string, code int, reason, identity string) bool {
+	frame, _ := twilsock.Encode(twilsock.NewReply(id, twilsock.DenyStatus(code)), nil)
+	c.setState(stateDenied)
+	c.s.stats.denied.Add(1)
+	c.s.log.Info(what+" denied", "conn", c.id, "status", 401, "error_code", code,
+		"description", twilsock.Describe(code), "reason", reason, "identity", identity)
+	return c.send(outgoing{frame: frame, disarm: true})
+}
+
+// onMessage answers an upstream request. The emulator has no upstream: every
+// request gets a 200 reply carrying http_status (404 by default) and a
+// Twilio-style error body, which the SDK reports as a failed request instead
+// of waiting 30 s for a reply that never comes.
+func (c *conn) onMessage(h *twilsock.Header) bool {
+	code := c.s.cfg.UpstreamStatus
+	target := "(no http_request)"
+	if r := h.HTTPRequest; r != nil {
+		target = r.Method + " " + r.Host + r.Path
+	}
+	twilioCode := 0
+	if code >= 400 && code < 600 {
+		twilioCode = 20000 + code // 20404 Not Found, 20403, 20429, 20500, 20503…
+	}
+	body, _ := json.Marshal(twilsock.RESTError{
+		Status:   code,
+		Message:  "convctl emulator: no upstream for " + target,
+		Code:     twilioCode,
+		MoreInfo: "https://www.twilio.com/docs/errors/" + strconv.Itoa(twilioCode),
+	})
+	hdr := twilsock.NewMessageReply(h.ID, twilsock.HTTPStatus{Code: code, Status: http.StatusText(code)},
+		map[string]string{"Content-Type": "application/json"})
+	frame, _ := twilsock.Encode(hdr, body)
+	c.s.stats.messages.Add(1)
+	c.s.log.Debug("upstream message answered", "conn", c.id, "request", target, "http_status", code)
+	return c.send(outgoing{frame: frame})
+}
+
+func (c *conn) reply(id string, st twilsock.Status) bool {
+	frame, _ := twilsock.Encode(twilsock.NewReply(id, st), nil)
+	return c.send(outgoing{frame: frame})
+}
+
+func badRequest(desc string) twilsock.Status {
+	return twilsock.Status{Code: http.StatusBadRequest, Status: "Bad Request", Description: desc}
+}
+
+// ---------------------------------------------------------------------------
+// Writer
+
+// timers are the writer's; nil means not armed.
+type timers struct {
+	ping, about, expiry, drop, offload, grace *time.Timer
+}
+
+func ch(t *time.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C
+}
+
+func stop(t **time.Timer) {
+	if *t != nil {
+		(*t).Stop()
+		*t = nil
+	}
+}
+
+func (t *timers) stopAll() {
+	for _, p := range []**time.Timer{&t.ping, &t.about, &t.expiry, &t.drop, &t.offload, &t.grace} {
+		stop(p)
+	}
+}
+
+// ending says how the writer leaves its loop.
+type ending uint8
+
+const (
+	endGone   ending = iota // the reader ended: the peer closed or the socket broke
+	endClosed               // we sent a WebSocket close frame: wait briefly for the peer's
+	endCut                  // cut at once (drop, write failure)
+)
+
+func (c *conn) writeLoop() {
+	defer c.s.wg.Done()
+	t := &timers{ping: time.NewTimer(c.s.cfg.PingInterval)}
+	end := c.serve(t)
+	t.stopAll()
+	close(c.quit)
+	if end == endClosed {
+		wait := time.NewTimer(closeWait)
+		select {
+		case <-c.readDone:
+		case <-wait.C:
+		case <-c.s.force:
+		}
+		wait.Stop()
+	}
+	_ = c.ws.Close()
+	<-c.readDone // prompt: the socket is closed and quit unblocks the reader elsewhere
+	c.setState(stateClosed)
+	c.s.unregister(c)
+	c.s.log.Debug("connection closed", "conn", c.id)
+}
+
+func (c *conn) serve(t *timers) ending {
+	cfg := &c.s.cfg
+	for {
+		select {
+		case m := <-c.out:
+			end, done := c.apply(m, t)
+			if m.done != nil {
+				if done && end == endCut {
+					m.done <- errGone
+				} else {
+					m.done <- nil
+				}
+			}
+			if done {
+				return end
+			}
+		case <-t.ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+				return endCut
+			}
+			t.ping.Reset(cfg.PingInterval)
+		case <-ch(t.about):
+			t.about = nil
+			if !c.pushAboutToExpire() {
+				return endCut
+			}
+		case <-ch(t.expiry):
+			t.expiry = nil
+			c.s.stats.expired.Add(1)
+			c.s.log.Info("token expired: close 410", "conn", c.id)
+			if !c.serverClose(t, twilsock.CloseStatus(twilsock.CloseTokenExpired), 0) {
+				return endCut
+			}
+		case <-ch(t.drop):
+			t.drop = nil
+			c.drop("fault: --drop-after " + cfg.DropAfter.String())
+			return endCut
+		case <-ch(t.offload):
+			t.offload = nil
+			c.s.log.Info("offload (fault): close 308", "conn", c.id, "backoff", cfg.OffloadBackoff)
+			c.s.stats.offloads.Add(1)
+			if !c.serverClose(t, twilsock.CloseStatus(twilsock.CloseOffload), cfg.OffloadBackoff) {
+				return endCut
+			}
+		case <-ch(t.grace):
+			t.grace = nil
+			c.s.log.Info("client did not close the socket within the grace period: closing it", "conn", c.id, "grace", cfg.CloseGrace)
+			return c.closeSocket(websocket.CloseNormalClosure, "")
+		case <-c.s.shutdown:
+			if c.getState() == stateConnected {
+				st := twilsock.CloseStatus(twilsock.CloseOffload)
+				st.Description = "server shutting down"
+				if !c.serverClose(t, st, cfg.OffloadBackoff) {
+					return endCut
+				}
+			}
+			return c.closeSocket(websocket.CloseGoingAway, "server shutting down")
+		case <-c.readDone:
+			return endGone
+		}
+	}
+}
+
+// apply carries out one request; done reports that the connection ends.
+func (c *conn) apply(m outgoing, t *timers) (end ending, done bool) {
+	switch m.kind {
+	case outFrame:
+		if c.write(m.frame) != nil {
+			return endCut, true
+		}
+		if m.disarm {
+			stop(&t.about)
+			stop(&t.expiry)
+			c.startGrace(t)
+		}
+		if !m.expires.IsZero() && c.getState() == stateConnected {
+			if !c.arm(t, m.expires) {
+				return endCut, true
+			}
+		}
+		if m.armFaults {
+			cfg := &c.s.cfg
+			if cfg.DropAfter > 0 {
+				t.drop = time.NewTimer(cfg.DropAfter)
+			}
+			if cfg.OffloadAfter > 0 {
+				t.offload = time.NewTimer(cfg.OffloadAfter)
+			}
+			if cfg.DropAfter > 0 || cfg.OffloadAfter > 0 {
+				c.s.log.Info("first initialised connection: faults armed", "conn", c.id,
+					"drop_after", cfg.DropAfter, "offload_after", cfg.OffloadAfter)
+			}
+		}
+	case outAboutToExpire:
+		if !c.pushAboutToExpire() {
+			return endCut, true
+		}
+	case outClose:
+		if m.status.Code == twilsock.CloseOffload {
+			c.s.stats.offloads.Add(1)
+		}
+		if !c.serverClose(t, m.status, m.backoff) {
+			return endCut, true
+		}
+	case outCloseSocket:
+		return c.closeSocket(websocket.CloseNormalClosure, ""), true
+	}
+	return 0, false
+}
+
+// arm schedules token_about_to_expire and the close 410 for a token expiring
+// at exp, replacing the timers of the token before it. Inside the window
+// already, the client_update goes out at once.
+func (c *conn) arm(t *timers, exp time.Time) bool {
+	stop(&t.about)
+	stop(&t.expiry)
+	now := c.s.cfg.Clock()
+	if d := exp.Add(-c.s.cfg.AboutToExpire).Sub(now); d > 0 {
+		t.about = time.NewTimer(d)
+	} else if !c.pushAboutToExpire() {
+		return false
+	}
+	t.expiry = time.NewTimer(max(exp.Sub(now), 0))
+	return true
+}
+
+func (c *conn) pushAboutToExpire() bool {
+	if st := c.getState(); st != stateConnected {
+		c.s.log.Debug("token_about_to_expire not sent: connection "+st.String(), "conn", c.id)
+		return true
+	}
+	frame, _ := twilsock.Encode(twilsock.NewClientUpdate(twilsock.ClientUpdateTokenAboutToExpire), nil)
+	// Counted before the write, so whoever sees the frame sees the count.
+	c.s.stats.aboutToExpire.Add(1)
+	c.s.log.Info("token about to expire: client_update", "conn", c.id)
+	return c.write(frame) == nil
+}
+
+// serverClose pushes a Twilsock close. The SDK acks it and closes the socket;
+// the token's and the faults' timers no longer matter.
+func (c *conn) serverClose(t *timers, st twilsock.Status, backoff time.Duration) bool {
+	var policy *twilsock.BackoffPolicy
+	if st.Code == twilsock.CloseOffload {
+		policy = &twilsock.BackoffPolicy{ReconnectMinMS: int(backoff.Milliseconds())}
+	}
+	hdr, payload, err := twilsock.NewServerClose(st, policy)
+	if err != nil {
+		return false
+	}
+	frame, err := twilsock.Encode(hdr, payload)
+	if err != nil {
+		return false
+	}
+	c.setState(stateClosing)
+	c.s.stats.serverCloses.Add(1)
+	c.s.log.Info("close", "conn", c.id, "code", st.Code, "status", st.Status, "error_code", st.ErrorCode)
+	if c.write(frame) != nil {
+		return false
+	}
+	stop(&t.about)
+	stop(&t.expiry)
+	stop(&t.drop)
+	stop(&t.offload)
+	c.startGrace(t)
+	return true
+}
+
+func (c *conn) startGrace(t *timers) {
+	if t.grace == nil {
+		t.grace = time.NewTimer(c.s.cfg.CloseGrace)
+	}
+}
+
+// closeSocket sends a WebSocket close frame; the writer then waits briefly for
+// the peer's before closing the TCP connection.
+func (c *conn) closeSocket(code int, text string) ending {
+	c.setState(stateClosing)
+	err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(writeWait))
+	if err != nil {
+		return endCut
+	}
+	c.s.log.Debug("WebSocket close sent", "conn", c.id, "code", code, "reason", text)
+	return endClosed
+}
+
+// drop cuts the TCP connection with no close frame, Twilsock or WebSocket.
+// Safe from any goroutine: closing a net.Conn is.
+func (c *conn) drop(why string) {
+	c.s.stats.drops.Add(1)
+	c.s.log.Info("dropping the TCP connection, no close frame", "conn", c.id, "why", why)
+	c.setState(stateClosing)
+	_ = c.ws.NetConn().Close()
+}
+
+func (c *conn) write(frame []byte) error {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+	if err := c.ws.WriteMessage(websocket.BinaryMessage, frame); err != nil {
+		c.s.log.Debug("write failed", "conn", c.id, "error", err)
+		return err
+	}
+	if c.s.log.Enabled(context.Background(), slog.LevelDebug) {
+		if f, err := twilsock.Decode(frame); err == nil {
+			c.logFrame("frame sent", f.RawHeader, f.Payload)
+		}
+	}
+	return nil
+}
+
+// logFrame logs a frame at debug level, tokens redacted.
+func (c *conn) logFrame(msg string, header, payload []byte) {
+	if !c.s.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	attrs := []any{"conn", c.id, "size", len(header) + len(payload), "header", debuglog.RedactJWTs(string(header))}
+	if len(payload) > 0 {
+		attrs = append(attrs, "payload", debuglog.RedactJWTs(clip(payload)))
+	}
+	c.s.log.Debug(msg, attrs...)
+}
+
+// clip keeps a log line bounded whatever a client sends.
+func clip(b []byte) string {
+	const limit = 512
+	if len(b) > limit {
+		return string(b[:limit]) + "…(" + strconv.Itoa(len(b)) + " bytes)"
+	}
+	return string(b)
+}
