@@ -356,6 +356,7 @@ func TestInteropSDK(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runs[tc.name]
+			t.Log(r.took)
 			if r.err != nil {
 				t.Fatalf("%v\n%s", r.err, r.transcript())
 			}
@@ -388,6 +389,7 @@ func TestInteropConnect(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s, c := sdk[tc.name], conn[tc.name]
+			t.Log(c.took)
 			if c.err != nil {
 				t.Fatalf("convctl connect: %v\n%s", c.err, c.transcript())
 			}
@@ -580,14 +582,29 @@ func (p *serveProc) stop() error {
 }
 
 // withServe runs f against a fresh server and stops the server after.
-func withServe(flags []string, f func(url string) error) (serverLog string, err error) {
+func withServe(flags []string, f func(url string) error) (serverLog string, took phaseTimes, err error) {
+	t0 := time.Now()
 	p, err := startServe(flags...)
+	took.start = time.Since(t0)
 	if err != nil {
-		return "", err
+		return "", took, err
 	}
+	t1 := time.Now()
 	runErr := f(p.url)
+	took.run = time.Since(t1)
+	t2 := time.Now()
 	stopErr := p.stop()
-	return p.log.String(), errors.Join(runErr, stopErr)
+	took.stop = time.Since(t2)
+	return p.log.String(), took, errors.Join(runErr, stopErr)
+}
+
+// phaseTimes is where a scenario's wall time went, logged so a slow suite
+// can be explained.
+type phaseTimes struct{ start, run, stop time.Duration }
+
+func (p phaseTimes) String() string {
+	r := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	return fmt.Sprintf("serve start %v, client %v, serve stop %v", r(p.start), r(p.run), r(p.stop))
 }
 
 // ---------------------------------------------------------------------------
@@ -617,6 +634,7 @@ type sdkRun struct {
 	stderr    string
 	serverLog string
 	ran       bool  // the driver was started
+	took      phaseTimes
 	err       error // the run could not be made at all
 }
 
@@ -655,7 +673,7 @@ func (e *interopEnv) sdkRuns(cases []interopCase) map[string]*sdkRun {
 
 func (e *interopEnv) runSDK(tc interopCase) *sdkRun {
 	r := &sdkRun{name: tc.name}
-	log, err := withServe(tc.serve, func(url string) error {
+	log, took, err := withServe(tc.serve, func(url string) error {
 		ctx, cancel := context.WithTimeout(context.Background(), driverTimeout)
 		defer cancel()
 		args := []string{"scenario.js", tc.scenario, "--url", url, "--timeout-ms", "30000"}
@@ -681,8 +699,7 @@ func (e *interopEnv) runSDK(tc interopCase) *sdkRun {
 		}
 		return nil
 	})
-	r.serverLog = log
-	r.err = err
+	r.serverLog, r.took, r.err = log, took, err
 	return r
 }
 
@@ -1063,6 +1080,7 @@ type connectRun struct {
 	stderr    string
 	serverLog string
 	report    connectReport
+	took      phaseTimes
 	err       error
 }
 
@@ -1086,7 +1104,7 @@ func (e *interopEnv) connectRuns(t *testing.T, cases []interopCase) map[string]*
 
 func (e *interopEnv) runConnect(tc interopCase, secretFile, countFile string) *connectRun {
 	c := &connectRun{}
-	log, err := withServe(tc.serve, func(url string) error {
+	log, took, err := withServe(tc.serve, func(url string) error {
 		ctx, cancel := context.WithTimeout(context.Background(), connectRunTimeout)
 		defer cancel()
 		c.args = append([]string{"connect", "-o", "json", "--url", url, "--token-cmd", e.mintCommand(tc.connect.token, secretFile, countFile)}, tc.connect.args...)
@@ -1101,8 +1119,7 @@ func (e *interopEnv) runConnect(tc interopCase, secretFile, countFile string) *c
 		}
 		return nil
 	})
-	c.serverLog = log
-	c.err = err
+	c.serverLog, c.took, c.err = log, took, err
 	return c
 }
 

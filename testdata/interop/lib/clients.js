@@ -4,8 +4,9 @@
 // the URL is a silent log level, so their console output cannot corrupt the
 // JSON lines on stdout.
 
-const { TwilsockClient } = require('twilsock');
-const { Client: ConversationsClient } = require('@twilio/conversations');
+// Each client is loaded only when a scenario asks for it: loading
+// @twilio/conversations costs more CPU than most scenarios, and the suite runs
+// many drivers at once.
 
 /** compactError keeps the public fields of a connectionError / initFailed payload. */
 function compactError(err) {
@@ -24,6 +25,7 @@ function compactError(err) {
  * Its public states arrive as stateChanged.
  */
 function twilsock(rec, { url, token }) {
+  const { TwilsockClient } = require('twilsock');
   const client = new TwilsockClient(token, 'ip_messaging', { twilsock: { uri: url }, logLevel: 'silent' });
   client.on('stateChanged', (s) => rec.state(s));
   client.on('connected', () => rec.event('connected'));
@@ -52,6 +54,7 @@ function twilsock(rec, { url, token }) {
  * as stateChanged, which we record as an event so the two never mix.
  */
 function conversations(rec, { url, token }) {
+  const { Client: ConversationsClient } = require('@twilio/conversations');
   const client = new ConversationsClient(token, { twilsock: { uri: url }, logLevel: 'silent' });
   client.on('connectionStateChanged', (s) => rec.state(s));
   client.on('stateChanged', (s) => rec.event('stateChanged', s));

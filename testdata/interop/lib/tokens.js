@@ -3,9 +3,10 @@
 // as an application backend mints them, so the server under test judges the
 // same bytes a real deployment would hand to the SDK.
 
-const twilio = require('twilio');
+// The helper's own AccessToken module (what require('twilio').jwt.AccessToken
+// returns), loaded without the REST client around it, which drivers never use.
+const AccessToken = require('twilio/lib/jwt/AccessToken');
 
-const { AccessToken } = twilio.jwt;
 const { ChatGrant } = AccessToken;
 
 // Well-formed but fake SIDs: the server checks their shape (SK/AC/IS + 32 hex),
