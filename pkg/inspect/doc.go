@@ -2,9 +2,23 @@
 //
 // Inspect judges a token against every rule Twilio applies and gathers all
 // findings rather than stopping at the first; each finding names the Twilio
-// error code the service would answer. Mint writes the same tokens Twilio's
-// helper libraries write. Everything here is a pure function of its inputs and
-// an injected clock: the package knows nothing of files, environment or network.
+// error code the service would answer, and findings are ordered so the first
+// error is the one Twilio would report. Messages and hints name the usual
+// mistakes (an Account SID where the API Key SID belongs, a Messaging Service
+// SID where the Conversations Service SID belongs, a TTL in milliseconds, a
+// clock running ahead) and never contain the secret or the signature.
 //
-// All functions are safe for concurrent use.
+// Mint writes the same tokens, byte for byte, as Twilio's Node helper library;
+// the tests compare against tokens that library minted (testdata/tokens).
+//
+// Everything here is a pure function of its inputs and an injected clock: the
+// package knows nothing of files, environment or network.
+//
+// Speed: a generic JWT parser decodes header and payload into maps. Inspect
+// instead validates each part once and walks the JSON for the dozen fields
+// its rules read, and an Inspector keeps keyed HMAC state in a sync.Pool, so
+// judging every rule costs well under half of golang-jwt's jwt.Parse with
+// MapClaims (see bench_test.go).
+//
+// All functions are safe for concurrent use, and so is an Inspector.
 package inspect

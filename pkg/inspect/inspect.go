@@ -102,6 +102,10 @@ type judge struct {
 var b64 = base64.RawURLEncoding
 
 func (j *judge) run(token string) {
+	if msg, hint := wrapperProblem(token); msg != "" {
+		j.add(SeverityError, CodeMalformed, TwilioInvalidToken, msg, hint)
+		return
+	}
 	d1 := strings.IndexByte(token, '.')
 	d2 := -1
 	if d1 >= 0 {
@@ -952,6 +956,33 @@ func jsonProblem(b []byte) string {
 	return "is JSON but not an object"
 }
 
+// wrapperProblem names the ways a whole token arrives wrapped in something:
+// whitespace, an Authorization scheme, quotes, the JSON of a token endpoint.
+// Each of these still has three dot-separated parts inside, so they are
+// caught before splitting. The checks look at the ends only: cheap.
+func wrapperProblem(tok string) (msg, hint string) {
+	if tok == "" {
+		return "", ""
+	}
+	first, last := tok[0], tok[len(tok)-1]
+	switch {
+	case len(tok) > 7 && strings.EqualFold(tok[:7], "bearer "):
+		return "token starts with \"Bearer \"", "pass the token alone, without the Authorization scheme"
+	case first == '{':
+		return "this is JSON, not a token", "the token endpoint probably answered {\"token\": \"…\"}: pass the value of its token field (--token-url with --token-field does this)"
+	case first == '"' || first == '\'' || last == '"' || last == '\'':
+		return "token is wrapped in quotes", "pass the text between the quotes"
+	case isSpace(first) || isSpace(last):
+		if strings.TrimSpace(tok) == "" {
+			return "token is empty (only whitespace)", "pass the token as an argument, on stdin with -, or with --token-file / --token-env / --token-cmd / --token-url"
+		}
+		return "token has whitespace around it", "pass the token without surrounding spaces or newlines (convctl's token sources trim them)"
+	}
+	return "", ""
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 // structureProblem explains a token that is not three dot-separated parts,
 // naming the usual mistakes. It never echoes the token: it may be a secret.
 func structureProblem(tok string) (msg, hint string) {
@@ -960,12 +991,6 @@ func structureProblem(tok string) (msg, hint string) {
 	switch {
 	case trimmed == "":
 		return "token is empty", "pass the token as an argument, on stdin with -, or with --token-file / --token-env / --token-cmd / --token-url"
-	case len(trimmed) > 7 && strings.EqualFold(trimmed[:7], "bearer "):
-		return "token starts with \"Bearer \"", "pass the token alone, without the Authorization scheme"
-	case trimmed[0] == '{':
-		return "this is JSON, not a token", "the token endpoint probably answered {\"token\": \"…\"}: pass the value of its token field (--token-url with --token-field does this)"
-	case trimmed[0] == '"' || trimmed[0] == '\'':
-		return "token is wrapped in quotes", "pass the text between the quotes"
 	case sidKind(trimmed) != "":
 		return "this is " + sidKind(trimmed) + ", not an Access Token", "an Access Token is a long string of three base64url parts joined by dots (eyJ….eyJ….…); mint one with Twilio's helper library or `convctl token mint`"
 	case parts == 1 && len(trimmed) == 32 && isAlnum(trimmed):

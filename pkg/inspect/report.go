@@ -138,3 +138,40 @@ func (r *Report) Codes() []string {
 	}
 	return out
 }
+
+// CodeInfo describes one finding code, for help texts and documentation.
+type CodeInfo struct {
+	Code       string
+	Severities []Severity // the severities a finding with this code can have
+	// TwilioError is what Twilio answers when the finding is an error; 0 when
+	// Twilio would accept the token anyway (warnings, --min-remaining).
+	TwilioError int
+	Summary     string
+}
+
+// FindingCodes lists every code Inspect can report, in the order findings
+// are sorted.
+func FindingCodes() []CodeInfo {
+	e, w := SeverityError, SeverityWarning
+	return []CodeInfo{
+		{CodeMalformed, []Severity{e}, TwilioInvalidToken, "not three base64url parts of JSON objects"},
+		{CodeBadHeader, []Severity{e}, TwilioInvalidHeader, "alg not HS256/384/512, typ not JWT, cty not twilio-fpa;v=1, or twr not a string"},
+		{CodeBadIssuer, []Severity{e}, TwilioInvalidIssuer, "iss is not an API Key SID (SK…)"},
+		{CodeBadSubject, []Severity{e}, TwilioInvalidIssuer, "sub is not an Account SID (AC…)"},
+		{CodeBadSignature, []Severity{e}, TwilioInvalidSignature, "the HMAC does not match the secret given"},
+		{CodeBadIat, []Severity{e, w}, TwilioInvalidToken, "iat missing (warning) or not a number (error)"},
+		{CodeBadExp, []Severity{e}, TwilioTokenExpired, "exp missing, not a number, or not after iat/nbf"},
+		{CodeExpired, []Severity{e}, TwilioTokenExpired, "exp has passed"},
+		{CodeBadNbf, []Severity{e}, TwilioNotYetValid, "nbf not a number"},
+		{CodeNotYetValid, []Severity{e}, TwilioNotYetValid, "nbf is still ahead"},
+		{CodeLifetimeTooLong, []Severity{e}, TwilioExpiryTooLong, "exp - (nbf or iat) over 24 hours, often a TTL in milliseconds"},
+		{CodeMissingGrant, []Severity{e}, TwilioInvalidGrants, "no grant for the product (--product)"},
+		{CodeBadGrant, []Severity{e}, TwilioInvalidGrants, "a grant with a wrong field, e.g. a service_sid that is not IS…"},
+		{CodeMissingIdentity, []Severity{e}, TwilioInvalidGrants, "grants.identity missing, empty or not a string"},
+		{CodeExpiresSoon, []Severity{e, w}, 0, "inside the about-to-expire window (warning) or under --min-remaining (error)"},
+		{CodeIssuedInFuture, []Severity{w}, 0, "iat ahead of the judging clock: clock skew"},
+		{CodeShortLifetime, []Severity{w}, 0, "lifetime under the 3-minute about-to-expire window"},
+		{CodeUnusualAlg, []Severity{w}, 0, "HS384 or HS512: verifies, but Twilio documents HS256"},
+		{CodeBadJTI, []Severity{w}, 0, "jti missing or not \"<iss>-<iat>\""},
+	}
+}
