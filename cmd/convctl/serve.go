@@ -1,8 +1,287 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
 
-// PLACEHOLDER: the engineer who owns this command replaces this file.
+	"github.com/spf13/cobra"
+
+	"github.com/convctl/convctl/pkg/debuglog"
+	"github.com/convctl/convctl/pkg/emulator"
+	"github.com/convctl/convctl/pkg/inspect"
+	"github.com/convctl/convctl/pkg/twilsock"
+)
+
+// ServeOptions is everything `convctl serve` was told.
+type ServeOptions struct {
+	IO       *IOStreams
+	Addr     string
+	Secret   []byte // nil only with NoVerify
+	NoVerify bool
+	Debug    bool
+	LogJSON  bool
+	Server   emulator.Config // faults and timings; Secret and Logger are set by runServe
+}
+
+// serveShutdownTimeout bounds a clean stop: every peer gets a close frame and up
+// to a second to answer it.
+const serveShutdownTimeout = 5 * time.Second
+
 func newCmdServe(f *Factory) *cobra.Command {
-	return &cobra.Command{Use: "serve", Short: "(not built yet)", Hidden: true}
+	return newCmdServeWith(f, runServe)
+}
+
+// newCmdServeWith builds the command around runF, so that tests can check
+// what the flags turn into without starting a server.
+func newCmdServeWith(f *Factory, runF func(context.Context, *ServeOptions) error) *cobra.Command {
+	opts := &ServeOptions{IO: f.IO}
+	var (
+		sf        secretFlags
+		product   string
+		logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a local Twilsock server, with faults, that Twilio's own SDK accepts",
+		Long: `Run a local Twilsock server: the WebSocket service under every Conversations
+SDK, good enough that Twilio's JavaScript SDK connects to it (point the SDK's
+twilsock.uri option at the printed URL), with the faults a client must survive.
+
+It verifies each token with the API Key secret you give it, judging claims as
+'convctl token inspect' does, and answers init and update with 200 or with 401
+and the Twilio error code. It sends client_update token_about_to_expire when a
+token enters its final --about-to-expire window, and close 410 when it expires,
+unless an update with a later token came first. Every upstream request (such
+as the Conversations client's Configuration fetch) is answered with HTTP 404,
+so the SDK fails that request quickly instead of waiting.
+
+The first line on stdout is the ws:// URL; logs go to stderr (every frame,
+tokens redacted, with --debug). The control API on the same port
+(docs/control-api.md) makes the server act on demand: list connections, push
+token_about_to_expire, close with 410, 401 or 308, or cut a connection.
+SIGINT or SIGTERM stops the server cleanly: every connection gets a close frame.
+
+The faults that fire "after the first connection is initialised" fire once per
+run, so a client that reconnects finds a healthy server.`,
+		Example: `  # A throwaway secret, a server, and a token it accepts
+  export TWILIO_API_SECRET=$(openssl rand -hex 16)
+  convctl serve --secret-env TWILIO_API_SECRET --addr 127.0.0.1:4567 &
+  convctl token mint --secret-env TWILIO_API_SECRET --account-sid AC... --api-key SK... \
+    --identity alice --chat-service-sid IS...
+
+  # Tokens announce their expiry 30 s ahead; every frame on stderr
+  convctl serve --secret-env TWILIO_API_SECRET --about-to-expire 30s --debug
+
+  # Cut the first connection after 2 s, refuse the next two upgrades with 503
+  convctl serve --secret-env TWILIO_API_SECRET --drop-after 2s --refuse-upgrades 2
+
+  # Deny every init as Twilio does a bad signature
+  convctl serve --secret-env TWILIO_API_SECRET --deny 20107
+
+  # Push token_about_to_expire to every connected client, now
+  curl -X POST http://127.0.0.1:4567/control/connections/all/about-to-expire`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.validate(cmd, product, logFormat); err != nil {
+				return err
+			}
+			switch {
+			case opts.NoVerify && sf.given():
+				return usageErrorf("--no-verify and --secret-env/--secret-file contradict each other; pick one")
+			case opts.NoVerify:
+			case !sf.given():
+				return usageErrorf("convctl serve verifies token signatures: give the API Key secret that signs your tokens\n" +
+					"with --secret-env NAME or --secret-file PATH. For a throwaway one:\n" +
+					"  export TWILIO_API_SECRET=$(openssl rand -hex 16)\n" +
+					"  convctl serve --secret-env TWILIO_API_SECRET\n" +
+					"and mint tokens with 'convctl token mint --secret-env TWILIO_API_SECRET ...'.\n" +
+					"Or pass --no-verify to accept any signature (every other rule still applies).")
+			default:
+				secret, err := sf.read(f)
+				if err != nil {
+					return err
+				}
+				opts.Secret = secret
+			}
+			return runF(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:0", "listen on `HOST:PORT` (port 0: any free port)")
+	sf.register(fl, "that signs the tokens, to verify them,")
+	fl.BoolVar(&opts.NoVerify, "no-verify", false, "accept any token signature (no secret needed); every other rule still applies")
+	fl.StringVar(&product, "product", string(inspect.ProductConversations), "grant a token must carry: "+productNames())
+	fl.DurationVar(&opts.Server.AboutToExpire, "about-to-expire", emulator.DefaultAboutToExpire, "send token_about_to_expire when a token has this long left")
+	fl.IntVar(&opts.Server.Deny, "deny", 0, "fault: answer every init with 401 and this Twilio error `CODE` (e.g. 20107, 20104)")
+	fl.DurationVar(&opts.Server.InitDelay, "init-delay", 0, "fault: wait this long before answering each init")
+	fl.DurationVar(&opts.Server.DropAfter, "drop-after", 0, "fault: this long after the first connection is initialised, cut its TCP connection, no close frame")
+	fl.DurationVar(&opts.Server.OffloadAfter, "offload-after", 0, "fault: this long after the first connection is initialised, send it close 308 (offload)")
+	fl.DurationVar(&opts.Server.OffloadBackoff, "offload-backoff", emulator.DefaultOffloadBackoff, "backoff_policy.reconnect_min_ms of an offload")
+	fl.IntVar(&opts.Server.RefuseUpgrades, "refuse-upgrades", 0, "fault: answer the first `N` WebSocket upgrades with HTTP 503")
+	fl.IntVar(&opts.Server.UpstreamStatus, "upstream-status", emulator.DefaultUpstreamStatus, "HTTP `STATUS` every upstream request is answered with (400-599)")
+	fl.DurationVar(&opts.Server.PingInterval, "ping-interval", emulator.DefaultPingInterval, "ping every connection this often; one silent for twice as long is closed")
+	fl.BoolVar(&opts.Debug, "debug", false, "log every frame (tokens redacted) and every decision on stderr")
+	fl.StringVar(&logFormat, "log-format", "text", "stderr log format: text or json")
+	return cmd
+}
+
+func productNames() string {
+	var names []string
+	for _, p := range inspect.Products() {
+		names = append(names, string(p))
+	}
+	return strings.Join(names, ", ")
+}
+
+func (o *ServeOptions) validate(cmd *cobra.Command, product, logFormat string) error {
+	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
+		return usageErrorf("--addr %q: want HOST:PORT, e.g. 127.0.0.1:4567 (%v)", o.Addr, err)
+	}
+	p, ok := inspect.ParseProduct(product)
+	if !ok {
+		return usageErrorf("--product %q: want one of %s", product, productNames())
+	}
+	o.Server.Product = p
+	form, err := debuglog.ParseFormat(logFormat)
+	if err != nil {
+		return usageErrorf("--log-format: %v", err)
+	}
+	o.LogJSON = form == debuglog.FormatJSON
+	s := &o.Server
+	for _, d := range []struct {
+		name     string
+		v        time.Duration
+		positive bool
+	}{
+		{"about-to-expire", s.AboutToExpire, true},
+		{"init-delay", s.InitDelay, false},
+		{"drop-after", s.DropAfter, false},
+		{"offload-after", s.OffloadAfter, false},
+		{"offload-backoff", s.OffloadBackoff, true},
+		{"ping-interval", s.PingInterval, true},
+	} {
+		if d.v < 0 || (d.positive && d.v == 0) {
+			want := "0 or more"
+			if d.positive {
+				want = "more than 0"
+			}
+			return usageErrorf("--%s %v: want a duration of %s", d.name, d.v, want)
+		}
+	}
+	// The zero values of these faults mean "off"; only an explicit flag is judged.
+	if cmd.Flags().Changed("deny") && s.Deny <= 0 {
+		return usageErrorf("--deny %d: want a Twilio error code such as %d (invalid signature) or %d (expired)",
+			s.Deny, twilsock.ErrInvalidSignature, twilsock.ErrTokenExpired)
+	}
+	if s.RefuseUpgrades < 0 {
+		return usageErrorf("--refuse-upgrades %d: want 0 or more", s.RefuseUpgrades)
+	}
+	if s.UpstreamStatus < 400 || s.UpstreamStatus > 599 {
+		return usageErrorf("--upstream-status %d: want an HTTP error status, 400 to 599", s.UpstreamStatus)
+	}
+	return nil
+}
+
+// runServe serves until ctx ends, then stops cleanly.
+func runServe(ctx context.Context, opts *ServeOptions) error {
+	level := slog.LevelInfo
+	if opts.Debug {
+		level = slog.LevelDebug
+	}
+	form := debuglog.FormatText
+	if opts.LogJSON {
+		form = debuglog.FormatJSON
+	}
+	logger := debuglog.New(opts.IO.ErrOut, debuglog.Options{Level: level, Format: form, Color: opts.IO.ErrColorEnabled()})
+	log := debuglog.Component(logger, "serve")
+
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return cannotFinish(fmt.Errorf("listening on %s: %w", opts.Addr, err))
+	}
+	cfg := opts.Server
+	cfg.Secret = opts.Secret
+	cfg.Logger = logger
+	emu := emulator.New(cfg)
+	hs := &http.Server{
+		Handler:           emu,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	url := wsURL(ln.Addr())
+	fmt.Fprintln(opts.IO.Out, url)
+	attrs := []any{"url", url, "control", strings.TrimSuffix(strings.Replace(url, "ws://", "http://", 1), emulator.PathWS) + "/control/"}
+	if opts.NoVerify {
+		log.Warn("--no-verify: token signatures are not checked")
+	}
+	for _, fault := range faultList(&cfg) {
+		attrs = append(attrs, fault...)
+	}
+	log.Info("serving Twilsock", attrs...)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), serveShutdownTimeout)
+	defer cancel()
+	emuErr := emu.Shutdown(stopCtx)
+	httpErr := hs.Shutdown(stopCtx)
+	if serveErr == nil {
+		serveErr = <-served
+	}
+	st := emu.Stats()
+	log.Info("stopped", "upgrades", st.Upgrades, "inits", st.Inits, "denied", st.Denied, "refused", st.Refused,
+		"server_closes", st.ServerCloses, "drops", st.Drops)
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return cannotFinish(fmt.Errorf("serving: %w", serveErr))
+	}
+	if err := errors.Join(emuErr, httpErr); err != nil {
+		return cannotFinish(fmt.Errorf("stopping cleanly: %w", err))
+	}
+	return nil
+}
+
+// wsURL is the URL clients connect to. A server listening on every interface
+// is reached on loopback from this machine, so that is what it prints.
+func wsURL(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		if ip.To4() != nil {
+			host = "127.0.0.1"
+		} else {
+			host = "::1"
+		}
+	}
+	return "ws://" + net.JoinHostPort(host, port) + emulator.PathWS
+}
+
+// faultList names the faults in force, for the startup line.
+func faultList(c *emulator.Config) [][]any {
+	var out [][]any
+	add := func(on bool, k string, v any) {
+		if on {
+			out = append(out, []any{k, v})
+		}
+	}
+	add(true, "about_to_expire", c.AboutToExpire)
+	add(c.Deny != 0, "deny", c.Deny)
+	add(c.InitDelay > 0, "init_delay", c.InitDelay)
+	add(c.DropAfter > 0, "drop_after", c.DropAfter)
+	add(c.OffloadAfter > 0, "offload_after", c.OffloadAfter)
+	add(c.OffloadAfter > 0, "offload_backoff", c.OffloadBackoff)
+	add(c.RefuseUpgrades > 0, "refuse_upgrades", c.RefuseUpgrades)
+	add(c.UpstreamStatus != emulator.DefaultUpstreamStatus, "upstream_status", c.UpstreamStatus)
+	return out
 }
