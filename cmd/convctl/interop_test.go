@@ -187,6 +187,23 @@ func interopCases() []interopCase {
 			},
 		},
 		{
+			// The default 3-minute window with a token that lives less than
+			// that: about-to-expire must come at once, as the SDK docs say.
+			name: "expiry-default-window", scenario: "expiry", ttl: 4,
+			states: connected,
+			check: func(t *testing.T, r *sdkRun) {
+				r.requireEventOrder(t, "tokenAboutToExpire", "tokenExpired")
+				r.requireEventNear(t, "tokenAboutToExpire", r.stateAt(t, "connected"), 1000)
+				r.requireEventNear(t, "tokenExpired", r.tokenExpiresAt(t), 1200)
+				r.requireNoEvent(t, "connectionError")
+			},
+			connect: &connectCase{
+				token: mintSpec{ttl: 4}, args: []string{"--hold", "20s"},
+				exit: exitFailed, outcome: "disconnected", cause: "token_expired",
+				check: func(t *testing.T, _ *sdkRun, c *connectRun) { c.requireCauseHTTP(t, 410) },
+			},
+		},
+		{
 			name: "renew", scenario: "renew", ttl: 5, serve: []string{"--about-to-expire", "3s"},
 			states: connected,
 			check: func(t *testing.T, r *sdkRun) {
@@ -633,7 +650,7 @@ type sdkRun struct {
 	exitCode  int
 	stderr    string
 	serverLog string
-	ran       bool  // the driver was started
+	ran       bool // the driver was started
 	took      phaseTimes
 	err       error // the run could not be made at all
 }
@@ -937,6 +954,18 @@ func (r *sdkRun) requireDriverValue(t *testing.T, name, want string) {
 	}
 }
 
+// stateAt is when the SDK first reported state.
+func (r *sdkRun) stateAt(t *testing.T, state string) float64 {
+	t.Helper()
+	for _, e := range r.entries {
+		if e.Kind == "state" && e.Name == state {
+			return e.TMS
+		}
+	}
+	t.Fatalf("SDK never reported state %s", state)
+	return 0
+}
+
 // tokenExpiresAt is when, on the driver's clock, its first token expires.
 func (r *sdkRun) tokenExpiresAt(t *testing.T) float64 {
 	t.Helper()
@@ -953,8 +982,8 @@ func (r *sdkRun) tokenExpiresAt(t *testing.T) float64 {
 	return d.ExpiresAtMS
 }
 
-// requireEventNear checks the first event name came within tol ms before or
-// after at (driver clock), or up to tol after it.
+// requireEventNear checks the first event name came within tol ms of at, on
+// the driver's clock.
 func (r *sdkRun) requireEventNear(t *testing.T, name string, at, tol float64) {
 	t.Helper()
 	ev := r.events(name)
