@@ -229,6 +229,9 @@ func (r *run) loop() {
 	for {
 		st := r.attempt()
 		if st.done {
+			if r.inner == InnerConnecting || r.inner == InnerRetrying || r.inner == InnerError {
+				r.enter(InnerDisconnected)
+			}
 			return
 		}
 		if r.cfg.NoReconnect || r.ctx.Err() != nil {
@@ -303,18 +306,22 @@ func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
 		r.lastFail = r.timeoutCause(phase)
 		return done
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Not the run's deadline: gorilla's or the OS's; still a timeout.
+		err = fmt.Errorf("timed out: %w", err)
+	}
 	desc := describeDialError(err, resp, r.cfg.URL)
 	c := &Cause{Kind: CauseNetwork, Message: fmt.Sprintf("%s failed: %s", phase, desc), Phase: phase}
-	var status *int
 	if resp != nil && errors.Is(err, websocket.ErrBadHandshake) {
 		c.HTTPStatus = intp(resp.StatusCode)
-		status = c.HTTPStatus
 		c.Hint = upgradeHint(resp.StatusCode)
 	} else {
 		c.Hint = dialHint(phase, err, r.cfg.URL)
 	}
 	r.lastFail = c
-	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), HTTPStatus: status, Message: "Socket error: " + desc})
+	// As the SDK reports a socket error: non-terminal, no HTTP status or
+	// Twilio code (those are for Twilsock replies); the status is in the message.
+	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), Message: "Socket error: " + desc})
 	return retry(desc)
 }
 
@@ -333,14 +340,15 @@ func (r *run) runOver(err error) bool {
 	if !ok || time.Until(dl) > 50*time.Millisecond {
 		return false
 	}
-	t := time.NewTimer(time.Until(dl) + 10*time.Millisecond)
+	// The context's own timer may lag under load; let it catch up, so
+	// that everything after sees the run as over.
+	t := time.NewTimer(time.Until(dl) + 500*time.Millisecond)
 	defer t.Stop()
 	select {
 	case <-r.ctx.Done():
-		return true
 	case <-t.C:
-		return r.ctx.Err() != nil
 	}
+	return true
 }
 
 // request sends init or update and starts its reply timer.
@@ -447,24 +455,39 @@ func (r *run) serve(s *session, a *attempt) step {
 		return step{}, false
 	}
 
+	handle := func(in inbound) (step, bool) {
+		if st, end := r.onMessage(s, a, in); end {
+			return st, true
+		}
+		if r.inner == InnerConnected || r.inner == InnerUpdating {
+			connected()
+		}
+		return settle()
+	}
+
 	for {
 		select {
 		case <-r.ctx.Done():
 			return r.deadline(s)
 
 		case in := <-s.in:
-			st, end := r.onMessage(s, a, in)
-			if end {
-				return st
-			}
-			if r.inner == InnerConnected || r.inner == InnerUpdating {
-				connected()
-			}
-			if st, end := settle(); end {
+			if st, end := handle(in); end {
 				return st
 			}
 
 		case <-s.done:
+			// The reader may have queued frames before it hit the end of
+			// the stream (a reply, then the cut): they happened first.
+			for pending := true; pending; {
+				select {
+				case in := <-s.in:
+					if st, end := handle(in); end {
+						return st
+					}
+				default:
+					pending = false
+				}
+			}
 			return r.socketLost(s, a)
 
 		case <-s.reqC():
@@ -787,7 +810,8 @@ func (r *run) socketLost(s *session, a *attempt) step {
 		r.lost = c
 	}
 	r.lastFail = c
-	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), Message: "Socket error: " + desc})
+	// The SDK emits no connectionError when an open socket closes: it goes
+	// straight to retrying (twilsock-transcript.md, scenario f).
 	s.close()
 	if r.ctx.Err() != nil {
 		r.enter(InnerDisconnected)
@@ -805,7 +829,6 @@ func (r *run) peerDead(s *session) step {
 	r.lost = c
 	r.lastFail = c
 	r.event(Event{Name: EventPeerUnresponsive, Message: c.Message})
-	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), Message: "Socket error: " + c.Message})
 	s.close()
 	if r.ctx.Err() != nil {
 		r.enter(InnerDisconnected)
@@ -906,8 +929,19 @@ func (r *run) timeoutCause(phase Phase) *Cause {
 	case PhaseInit:
 		c.Hint = "the WebSocket opened but init was never answered: the server is not speaking Twilsock, or is overloaded"
 	}
-	if r.lastFail != nil && r.lastFail.Kind != CauseTimeout {
-		c.Message += "; the attempt before failed: " + r.lastFail.Message
+	prev := r.lastFail
+	if prev == r.lost {
+		prev = nil // finish tells of the lost session itself
+	}
+	if prev != nil && prev.Kind != CauseTimeout && phase != PhaseInit {
+		// Earlier attempts failed for a reason; the deadline merely cut the
+		// next retry short. The reason is what needs fixing.
+		cp := *prev
+		cp.Message += fmt.Sprintf("; then the run %s during the next attempt's %s phase", strings.TrimSuffix(what, fmt.Sprintf(" after %s", roundDur(r.cfg.Timeout))), phase)
+		return &cp
+	}
+	if prev != nil && prev.Kind != CauseTimeout {
+		c.Message += "; the attempt before failed: " + prev.Message
 	}
 	return c
 }
