@@ -1,0 +1,459 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/convctl/convctl/pkg/emulator"
+	"github.com/convctl/convctl/pkg/inspect"
+	"github.com/convctl/convctl/pkg/probe"
+	"github.com/convctl/convctl/pkg/twilsock"
+)
+
+// Nothing here dials anything but servers the tests start on 127.0.0.1:
+// every run through runConnect or run() is given --url of one.
+
+func init() {
+	// -update rewrites testdata/connect/*.golden; another test file may
+	// have declared the flag already.
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files")
+	}
+}
+
+func updateGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+const (
+	connSecret  = "connect-test-secret-0123456789abcdef"
+	connAccount = "AC0123456789abcdef0123456789abcdef"
+	connKey     = "SK0123456789abcdef0123456789abcdef"
+	connService = "IS0123456789abcdef0123456789abcdef"
+)
+
+func mintConn(t testing.TB, secret string, now time.Time, ttl time.Duration) string {
+	t.Helper()
+	tok, err := inspect.Mint(inspect.MintOptions{
+		AccountSID: connAccount, APIKeySID: connKey, Secret: []byte(secret), Identity: "alice",
+		ChatServiceSID: connService, TTL: ttl, Now: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// startConnEmulator serves pkg/emulator on 127.0.0.1 for one test.
+func startConnEmulator(t testing.TB, cfg emulator.Config) string {
+	t.Helper()
+	cfg.Secret = []byte(connSecret)
+	em := emulator.New(cfg)
+	srv := httptest.NewServer(em)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = em.Shutdown(ctx)
+		srv.Close()
+	})
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + emulator.PathWS
+}
+
+// deadURL is a ws:// URL on 127.0.0.1 where nothing listens.
+func deadURL(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "ws://" + addr + "/v3/wsconnect"
+}
+
+// compress makes the SDK's seconds milliseconds, for runs that reconnect.
+func compress(c *probe.Config) {
+	c.Backoff = probe.Backoff{Min: 5 * time.Millisecond, Max: 40 * time.Millisecond}
+	c.DisconnectWait = time.Millisecond
+	c.Rand = func() float64 { return 0.5 } // no jitter
+}
+
+// noLeaks checks, after every cleanup (servers included), that the test left
+// no goroutine behind.
+func noLeaks(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+}
+
+func TestConnectFlags(t *testing.T) {
+	env := map[string]string{"TOKEN": "eyJhbGciOiJIUzI1NiJ9.e30.c2ln", "SECRET": "s3cret"}
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, o *ConnectOptions)
+		exit  int // for errors
+		msg   string
+	}{
+		{name: "defaults", args: []string{"TOKEN"}, check: func(t *testing.T, o *ConnectOptions) {
+			if o.URL != "wss://tsock.us1.twilio.com/v3/wsconnect" || o.Timeout != 30*time.Second || o.Hold != 0 ||
+				o.Ping != 5*time.Second || o.Expect != probe.OutcomeConnected || o.Output != "text" ||
+				o.Debug || o.UpdateToken || o.Renew || o.NoReconnect || o.Secret != nil || o.Source == nil {
+				t.Errorf("defaults = %+v", o)
+			}
+		}},
+		{name: "region", args: []string{"--region", "ie1", "TOKEN"}, check: func(t *testing.T, o *ConnectOptions) {
+			if o.URL != "wss://tsock.ie1.twilio.com/v3/wsconnect" {
+				t.Errorf("URL = %s", o.URL)
+			}
+		}},
+		{name: "url", args: []string{"--url", "ws://127.0.0.1:9/v3/wsconnect", "--token-env", "TOKEN"}, check: func(t *testing.T, o *ConnectOptions) {
+			if o.URL != "ws://127.0.0.1:9/v3/wsconnect" || o.Source.Name() == "" {
+				t.Errorf("URL = %s, source %v", o.URL, o.Source)
+			}
+		}},
+		{name: "everything", args: []string{"--debug", "--timeout", "1m", "--hold", "10s", "--ping", "0", "--update-token", "--renew",
+			"--no-reconnect", "--expect", "denied", "-o", "json", "--secret-env", "SECRET", "TOKEN"},
+			check: func(t *testing.T, o *ConnectOptions) {
+				if !o.Debug || o.Timeout != time.Minute || o.Hold != 10*time.Second || o.Ping != 0 || !o.UpdateToken || !o.Renew ||
+					!o.NoReconnect || o.Expect != probe.OutcomeDenied || o.Output != "json" || string(o.Secret) != "s3cret" {
+					t.Errorf("options = %+v", o)
+				}
+			}},
+		{name: "url and region", args: []string{"--url", "ws://x/", "--region", "ie1", "TOKEN"}, exit: exitUsage, msg: "not both"},
+		{name: "http url", args: []string{"--url", "https://tsock.us1.twilio.com/v3/wsconnect", "TOKEN"}, exit: exitUsage, msg: "ws:// or wss://"},
+		{name: "bad region", args: []string{"--region", "US 1", "TOKEN"}, exit: exitUsage, msg: "not a Twilio region"},
+		{name: "bad expect", args: []string{"--expect", "disconnected", "TOKEN"}, exit: exitUsage, msg: "connected or denied"},
+		{name: "bad output", args: []string{"-o", "yaml", "TOKEN"}, exit: exitUsage, msg: "text or json"},
+		{name: "zero timeout", args: []string{"--timeout", "0s", "TOKEN"}, exit: exitUsage, msg: "--timeout"},
+		{name: "negative hold", args: []string{"--hold", "-1s", "TOKEN"}, exit: exitUsage, msg: "negative"},
+		{name: "no token", args: nil, exit: exitUsage, msg: "give a token"},
+		{name: "two tokens", args: []string{"--token-env", "TOKEN", "TOKEN"}, exit: exitUsage, msg: "pick one"},
+		{name: "unset secret", args: []string{"--secret-env", "NOPE", "TOKEN"}, exit: exitUsage, msg: "NOPE"},
+		{name: "too many args", args: []string{"A", "B"}, exit: exitUsage, msg: "at most 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			io, _, _, _ := TestIO()
+			f := newFactory(io, func(k string) string { return env[k] })
+			var got *ConnectOptions
+			cmd := newCmdConnectWith(f, func(_ context.Context, o *ConnectOptions) error { got = o; return nil })
+			cmd.SetArgs(append([]string{}, tc.args...)) // nil would make cobra read os.Args
+			cmd.SetOut(&bytes.Buffer{})
+			cmd.SetErr(&bytes.Buffer{})
+			err := cmd.Execute()
+			if tc.check != nil {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				tc.check(t, got)
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error; options %+v", got)
+			}
+			if code := exitCodeOf(err); code != tc.exit || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("err = %v (exit %d), want exit %d mentioning %q", err, code, tc.exit, tc.msg)
+			}
+			if got != nil {
+				t.Errorf("ran despite the error")
+			}
+		})
+	}
+}
+
+// connectCLI runs the whole program as a user would, with getenv answering TOKEN.
+func connectCLI(t *testing.T, token string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	io, _, out, errOut := TestIO()
+	getenv := func(k string) string {
+		switch k {
+		case "TOKEN":
+			return token
+		case "SECRET":
+			return connSecret
+		}
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	code = run(ctx, append([]string{"connect"}, args...), io, getenv)
+	return code, out.String(), errOut.String()
+}
+
+func decodeReport(t *testing.T, stdout string) *probe.Report {
+	t.Helper()
+	var rep probe.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("stdout is not one JSON report: %v\n%s", err, stdout)
+	}
+	return &rep
+}
+
+func TestConnectExitCodes(t *testing.T) {
+	noLeaks(t)
+	now := time.Now()
+	good := mintConn(t, connSecret, now, time.Hour)
+	badSig := mintConn(t, "a different secret entirely, 123456", now, time.Hour)
+	expired := mintConn(t, connSecret, now.Add(-2*time.Hour), time.Hour)
+
+	url := startConnEmulator(t, emulator.Config{})
+	silent := startConnEmulator(t, emulator.Config{InitDelay: time.Hour})
+	for _, tc := range []struct {
+		name    string
+		token   string
+		args    []string
+		exit    int
+		outcome probe.Outcome
+		cause   probe.CauseKind
+	}{
+		{"clean", good, []string{"--url", url}, exitOK, probe.OutcomeConnected, ""},
+		{"update token", good, []string{"--url", url, "--update-token"}, exitOK, probe.OutcomeConnected, ""},
+		{"bad signature", badSig, []string{"--url", url, "--secret-env", "SECRET"}, exitFailed, probe.OutcomeDenied, probe.CauseTokenRejected},
+		{"bad signature, denied expected", badSig, []string{"--url", url, "--expect", "denied"}, exitOK, probe.OutcomeDenied, probe.CauseTokenRejected},
+		{"expired", expired, []string{"--url", url}, exitFailed, probe.OutcomeDenied, probe.CauseTokenExpired},
+		{"connected, denied expected", good, []string{"--url", url, "--expect", "denied"}, exitFailed, probe.OutcomeConnected, ""},
+		{"init never answered", good, []string{"--url", silent, "--timeout", "300ms"}, exitCannotFinish, probe.OutcomeTimeout, probe.CauseTimeout},
+		{"init never answered, denied expected", good, []string{"--url", silent, "--timeout", "300ms", "--expect", "denied"}, exitCannotFinish, probe.OutcomeTimeout, probe.CauseTimeout},
+		{"nothing listening", good, []string{"--url", deadURL(t), "--no-reconnect"}, exitCannotFinish, probe.OutcomeUnreachable, probe.CauseNetwork},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := connectCLI(t, tc.token, append([]string{"--token-env", "TOKEN", "-o", "json"}, tc.args...)...)
+			if code != tc.exit {
+				t.Errorf("exit = %d, want %d\nstderr: %s", code, tc.exit, stderr)
+			}
+			rep := decodeReport(t, stdout)
+			if rep.Outcome != tc.outcome {
+				t.Errorf("outcome = %s, want %s", rep.Outcome, tc.outcome)
+			}
+			switch {
+			case tc.cause == "" && rep.Cause != nil:
+				t.Errorf("cause = %+v, want null", rep.Cause)
+			case tc.cause != "" && (rep.Cause == nil || rep.Cause.Kind != tc.cause):
+				t.Errorf("cause = %+v, want kind %s", rep.Cause, tc.cause)
+			}
+			if stderr != "" {
+				t.Errorf("stderr not empty on a pipe without --debug: %q", stderr)
+			}
+		})
+	}
+
+	t.Run("unreadable token", func(t *testing.T) {
+		code, stdout, stderr := connectCLI(t, "", "--url", url, "--token-env", "NOT_SET")
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, "NOT_SET") {
+			t.Errorf("exit %d, stdout %q, stderr %q; want 2 naming the variable", code, stdout, stderr)
+		}
+	})
+	t.Run("bad flag", func(t *testing.T) {
+		code, _, stderr := connectCLI(t, good, "--url", url, "--no-such-flag")
+		if code != exitUsage || !strings.Contains(stderr, "no-such-flag") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+	})
+}
+
+func TestConnectDebugRedacts(t *testing.T) {
+	noLeaks(t)
+	url := startConnEmulator(t, emulator.Config{})
+	tok := mintConn(t, connSecret, time.Now(), time.Hour)
+	sig := tok[strings.LastIndexByte(tok, '.')+1:]
+	code, stdout, stderr := connectCLI(t, tok, "--url", url, "--token-env", "TOKEN", "--debug", "--update-token")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"send", "recv", "init", "update", "initialising", "close", "[frame]", "[probe]"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("debug log lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, sig) || strings.Contains(stdout, sig) {
+		t.Errorf("the token's signature leaked into the output")
+	}
+	if strings.Contains(stdout, "send") || !strings.HasPrefix(stdout, "URL") {
+		t.Errorf("stdout must hold the report only:\n%s", stdout)
+	}
+}
+
+func TestConnectOutput(t *testing.T) {
+	noLeaks(t)
+	tok := mintConn(t, connSecret, time.Now(), time.Hour)
+	for _, tty := range []bool{false, true} {
+		name := map[bool]string{false: "pipe", true: "tty"}[tty]
+		t.Run(name+"/text drop and reconnect", func(t *testing.T) {
+			url := startConnEmulator(t, emulator.Config{DropAfter: 20 * time.Millisecond})
+			io, _, out, errOut := TestIO()
+			io.SetTTY(tty)
+			opts := &ConnectOptions{IO: io, Source: staticSource(tok), URL: url, Timeout: 5 * time.Second, Hold: 300 * time.Millisecond,
+				Ping: 10 * time.Millisecond, Expect: probe.OutcomeConnected, Output: "text", Now: time.Now, tick: 10 * time.Millisecond, tune: compress}
+			err := runConnect(context.Background(), opts)
+			if code := exitCodeOf(err); code != exitOK {
+				t.Fatalf("exit %d: %v", code, err)
+			}
+			stdout, stderr := out.String(), errOut.String()
+			for _, want := range []string{"Outcome", "connected", "Timeline", "Reconnects", "Phases", "upgrade", "identity alice", "Pings"} {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("report lacks %q:\n%s", want, stdout)
+				}
+			}
+			hasANSI := strings.Contains(stdout, "\x1b[")
+			if hasANSI != tty {
+				t.Errorf("ANSI color in the report = %v on tty=%v:\n%q", hasANSI, tty, stdout)
+			}
+			if !tty {
+				if stderr != "" {
+					t.Errorf("stderr on a pipe: %q", stderr)
+				}
+				return
+			}
+			for _, want := range []string{"connecting", "connected", "retry 1", "holding,", "token for alice", "\r\x1b[K"} {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("live progress lacks %q:\n%q", want, stderr)
+				}
+			}
+		})
+	}
+	t.Run("json", func(t *testing.T) {
+		url := startConnEmulator(t, emulator.Config{OffloadAfter: 20 * time.Millisecond, OffloadBackoff: 30 * time.Millisecond})
+		io, _, out, _ := TestIO()
+		io.SetTTY(true)
+		opts := &ConnectOptions{IO: io, Source: staticSource(tok), URL: url, Timeout: 5 * time.Second, Hold: 200 * time.Millisecond,
+			Expect: probe.OutcomeConnected, Output: "json", Now: time.Now, tune: compress}
+		if err := runConnect(context.Background(), opts); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), "\x1b[") {
+			t.Errorf("JSON carries ANSI on a tty")
+		}
+		rep := decodeReport(t, out.String())
+		var got []probe.State
+		for _, s := range rep.States {
+			got = append(got, s.State)
+		}
+		want := []probe.State{"connecting", "connected", "disconnecting", "connecting", "connected", "disconnecting", "disconnected"}
+		if strings.Join(toStrings(got), ",") != strings.Join(toStrings(want), ",") {
+			t.Errorf("states = %v, want %v", got, want)
+		}
+		if len(rep.Reconnects) != 1 || rep.Reconnects[0].DelayMS != 30 {
+			t.Errorf("reconnects = %+v", rep.Reconnects)
+		}
+	})
+}
+
+func toStrings(s []probe.State) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = string(v)
+	}
+	return out
+}
+
+type staticSource string
+
+func (s staticSource) Name() string                          { return "TOKEN" }
+func (s staticSource) Fetch(context.Context) (string, error) { return string(s), nil }
+
+func TestConnectExitCodeTable(t *testing.T) {
+	proto := &probe.Cause{Kind: probe.CauseProtocol}
+	for _, tc := range []struct {
+		outcome probe.Outcome
+		cause   *probe.Cause
+		expect  probe.Outcome
+		want    int
+	}{
+		{probe.OutcomeConnected, nil, probe.OutcomeConnected, exitOK},
+		{probe.OutcomeDenied, nil, probe.OutcomeConnected, exitFailed},
+		{probe.OutcomeDisconnected, nil, probe.OutcomeConnected, exitFailed},
+		{probe.OutcomeDisconnected, proto, probe.OutcomeConnected, exitCannotFinish},
+		{probe.OutcomeTimeout, nil, probe.OutcomeConnected, exitCannotFinish},
+		{probe.OutcomeUnreachable, nil, probe.OutcomeConnected, exitCannotFinish},
+		{probe.OutcomeDenied, nil, probe.OutcomeDenied, exitOK},
+		{probe.OutcomeConnected, nil, probe.OutcomeDenied, exitFailed},
+		{probe.OutcomeDisconnected, nil, probe.OutcomeDenied, exitFailed},
+		{probe.OutcomeTimeout, nil, probe.OutcomeDenied, exitCannotFinish},
+	} {
+		if got := connectExitCode(&probe.Report{Outcome: tc.outcome, Cause: tc.cause}, tc.expect); got != tc.want {
+			t.Errorf("outcome %s (cause %v), expect %s: exit %d, want %d", tc.outcome, tc.cause, tc.expect, got, tc.want)
+		}
+	}
+}
+
+// TestConnectTextGolden pins the text report's layout, piped and on a
+// terminal, for the outcomes a person most often reads.
+func TestConnectTextGolden(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	i := func(v int) *int { return &v }
+	exp := time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC)
+	skew := 0.0
+	reports := map[string]*probe.Report{
+		"connected": {
+			URL: "ws://127.0.0.1:4567/v3/wsconnect", Outcome: probe.OutcomeConnected,
+			States: []probe.StateChange{{State: "connecting", AtMS: 0}, {State: "connected", AtMS: 41.2}, {State: "connecting", AtMS: 300.5},
+				{State: "connected", AtMS: 1344.1}, {State: "disconnecting", AtMS: 4002.5}, {State: "disconnected", AtMS: 4003.1}},
+			Events:     []probe.Event{{Name: "tokenAboutToExpire", AtMS: 500}},
+			Reconnects: []probe.Reconnect{{Attempt: 1, DelayMS: 1043, Error: "the TCP connection was cut without a close frame"}},
+			Timing:     probe.Timing{DNS: f(0.1), TCP: f(0.2), Upgrade: f(1.1), Init: f(0.9), Connected: f(2.4)},
+			Token:      &probe.TokenInfo{Identity: "alice", ExpiresAt: &exp, Signature: "verified"},
+			PingsMS:    []float64{0.2, 0.3, 0.4}, ClockSkewSeconds: &skew,
+			Warnings: []string{"the connection was lost (the TCP connection was cut without a close frame) and came back after 1 reconnect(s)"},
+		},
+		"denied": {
+			URL: "wss://tsock.us1.twilio.com/v3/wsconnect", Outcome: probe.OutcomeDenied,
+			States: []probe.StateChange{{State: "connecting", AtMS: 0}, {State: "denied", AtMS: 88.7}},
+			Events: []probe.Event{{Name: "connectionError", AtMS: 88.9, Terminal: boolPtr(true), HTTPStatus: i(401), TwilioError: i(twilsock.ErrInvalidSignature),
+				Message: "Connection error: Invalid Access Token signature"}},
+			Timing: probe.Timing{DNS: f(3.2), TCP: f(20.1), TLS: f(31.7), Upgrade: f(22.4), Init: f(11.3)},
+			Token:  &probe.TokenInfo{Identity: "alice", ExpiresAt: &exp, Signature: "invalid"},
+			Cause: &probe.Cause{Kind: probe.CauseTokenRejected, HTTPStatus: i(401), TwilioError: i(20107), Phase: probe.PhaseInit,
+				Message: "the server rejected the token in init: 401 Unauthorized (Twilio error 20107: Invalid Access Token signature)",
+				Hint:    "the server said 20107 because the signature does not verify with this key"},
+		},
+		"timeout": {
+			URL: "ws://127.0.0.1:4567/v3/wsconnect", Outcome: probe.OutcomeTimeout,
+			States: []probe.StateChange{{State: "connecting", AtMS: 0}, {State: "disconnecting", AtMS: 30000.2}, {State: "disconnected", AtMS: 30250.9}},
+			Timing: probe.Timing{TCP: f(0.2), Upgrade: f(0.6)},
+			Token:  &probe.TokenInfo{Signature: "unchecked"},
+			Cause: &probe.Cause{Kind: probe.CauseTimeout, Phase: probe.PhaseInit,
+				Message: "timed out after 30s during init (the WebSocket was open but no reply came)",
+				Hint:    "the WebSocket opened but init was never answered: the server is not speaking Twilsock, or is overloaded"},
+		},
+	}
+	for name, rep := range reports {
+		for _, tty := range []bool{false, true} {
+			file := name + ".txt"
+			if tty {
+				file = name + ".tty.txt"
+			}
+			t.Run(file, func(t *testing.T) {
+				var buf bytes.Buffer
+				renderConnectText(&buf, newColorScheme(tty), rep, probe.OutcomeConnected)
+				path := filepath.Join("testdata", "connect", file)
+				if updateGolden() {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run with -update to create it)", err)
+				}
+				if !bytes.Equal(buf.Bytes(), want) {
+					t.Errorf("report differs from %s (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, buf.String(), want)
+				}
+			})
+		}
+	}
+}
+
+func boolPtr(b bool) *bool { return &b }
