@@ -253,7 +253,11 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 	} else {
 		renderConnectText(io.Out, io.ColorScheme(), rep, opts.Expect)
 	}
-	return silentExit(connectExitCode(rep, opts.Expect))
+	code := connectExitCode(rep, opts.Expect)
+	if code == exitFailed {
+		return errFailed // the report says what failed
+	}
+	return silentExit(code)
 }
 
 // connectExitCode maps a report to the contract's exit codes: could not
