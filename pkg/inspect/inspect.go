@@ -946,6 +946,8 @@ func jsonProblem(b []byte) string {
 	switch {
 	case len(b) == 0:
 		return "is empty"
+	case b[skipSpace(b, 0)] != '{' && b[skipSpace(b, 0)] != '[':
+		return "does not decode to JSON (a JWT's header and payload start with \"eyJ\", base64url of {\")"
 	case !utf8.Valid(b):
 		return "is not valid UTF-8"
 	}

@@ -245,13 +245,23 @@ func validRegion(s string) bool {
 // appendJSONString writes s as JSON.stringify does: only '"', '\\' and
 // control characters are escaped, so the bytes match Twilio's Node helper
 // (encoding/json would also escape <, >, & and U+2028/U+2029).
-func appendJSONString(b []byte, s string) []byte {
+func appendJSONString(b []byte, s string) []byte { return appendQuoted(b, s, false) }
+
+// appendQuoted writes s as a JSON string; lineSeps also escapes U+2028 and
+// U+2029, as encoding/json does. s must be valid UTF-8.
+func appendQuoted(b []byte, s string, lineSeps bool) []byte {
 	const hexdig = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' {
+			if lineSeps && c == 0xE2 && i+2 < len(s) && s[i+1] == 0x80 && s[i+2]&^1 == 0xA8 {
+				b = append(b, s[start:i]...)
+				b = append(b, '\\', 'u', '2', '0', '2', hexdig[s[i+2]&1+8])
+				i += 2
+				start = i + 1
+			}
 			continue
 		}
 		b = append(b, s[start:i]...)

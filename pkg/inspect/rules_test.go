@@ -112,7 +112,8 @@ func ruleCases() []ruleCase {
 		{name: "padded base64", token: parts[0] + "==." + parts[1] + "." + parts[2], errors: []string{CodeMalformed}, says: "padding"},
 		{name: "standard base64", token: strings.Replace(parts[0], "J", "+", 1) + "." + parts[1] + "." + parts[2], errors: []string{CodeMalformed}, says: "standard base64"},
 		{name: "header not JSON", token: signRaw(`{"alg":"HS256",`, `{}`, testSecret, "HS256"), errors: []string{CodeMalformed, CodeBadIssuer, CodeBadSubject, CodeBadExp, CodeMissingGrant, CodeMissingIdentity}, warnings: []string{CodeBadIat, CodeBadJTI}, says: "header is not JSON"},
-		{name: "payload not JSON", token: parts[0] + "." + b64.EncodeToString([]byte("alice")) + "." + parts[2], errors: []string{CodeMalformed, CodeBadSignature}, says: "payload is not JSON"},
+		{name: "payload not JSON", token: parts[0] + "." + b64.EncodeToString([]byte("alice")) + "." + parts[2], errors: []string{CodeMalformed, CodeBadSignature}, says: "payload does not decode to JSON"},
+		{name: "payload truncated JSON", token: signRaw(`{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}`, `{"iss":`, testSecret, "HS256"), errors: []string{CodeMalformed}, says: "payload is not JSON: unexpected end of JSON input"},
 		{name: "payload an array", token: signRaw(`{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}`, `[1,2]`, testSecret, "HS256"), errors: []string{CodeMalformed}, says: "not an object", sig: SignatureVerified, lenient: true},
 		{name: "payload not UTF-8", token: signRaw(`{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}`, "{\"a\":\"\xff\"}", testSecret, "HS256"), errors: []string{CodeMalformed}, says: "UTF-8", lenient: true},
 		{name: "signature not base64url", token: parts[0] + "." + parts[1] + ".abc*def", errors: []string{CodeMalformed}, says: "signature is not base64url", sig: SignatureUnchecked},
@@ -329,6 +330,9 @@ func checkReportInvariants(t *testing.T, token string, r *Report) {
 	if err != nil {
 		t.Fatalf("report does not marshal: %v", err)
 	}
+	if got, want := r.AppendJSON(nil), reflectJSON(t, r); !bytes.Equal(got, want) {
+		t.Errorf("AppendJSON differs from encoding/json:\n got %s\nwant %s", got, want)
+	}
 	var back map[string]any
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber() // claims may hold numbers no float64 holds, e.g. 1e700
@@ -459,4 +463,39 @@ func runNode(t *testing.T, node string, args []string, secret string, stdin []by
 		t.Fatalf("verify-jwt.js: %v\n%s", err, stderr.Bytes())
 	}
 	return out
+}
+
+// plainReport has Report's fields without its MarshalJSON: what
+// encoding/json writes by reflection, the reference for AppendJSON.
+type plainReport Report
+
+func reflectJSON(t *testing.T, r *Report) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode((*plainReport)(r)); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
+	reports := []*Report{{}, {Grants: []string{}, Findings: []Finding{}}}
+	for _, c := range ruleCases() {
+		reports = append(reports, c.inspect())
+	}
+	odd := Inspect(signRaw(`{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1","twr":"x\u2028y"}`,
+		"{\n \"grants\": {\"identity\": \"\\u0000<&>\\b\\f\\u2029\\ud800\x7f\"}\r\n}", testSecret, "HS256"), WithSecret([]byte(testSecret)))
+	spaced := Inspect(signRaw(`{ "alg" : "HS256" ,"typ":"JWT","cty":"twilio-fpa;v=1"}`, "{\"grants\" :\t{ \"identity\" : \"a b\\\" c\" } }", testSecret, "HS256"))
+	reports = append(reports, odd, spaced)
+	for _, r := range reports {
+		got, want := r.AppendJSON(nil), reflectJSON(t, r)
+		if !bytes.Equal(got, want) {
+			t.Errorf("AppendJSON differs from encoding/json:\n got %s\nwant %s", got, want)
+		}
+	}
+	if !strings.Contains(string(odd.AppendJSON(nil)), `"identity":"\u0000<&>\b\f\u2029`+"\ufffd\x7f") {
+		t.Errorf("identity escaped unexpectedly: %s", odd.AppendJSON(nil))
+	}
 }
