@@ -2,9 +2,11 @@ package probe
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"net"
+	"net/http"
 	"reflect"
 	"strings"
 	"sync"
@@ -915,4 +917,42 @@ func TestReportJSONShape(t *testing.T) {
 	if st["state"] != "connecting" || st["at_ms"] == nil {
 		t.Errorf("states[0] = %v", st)
 	}
+}
+
+func TestTLS(t *testing.T) {
+	fs := newFakeTLSServer(t, scriptOK)
+	if !strings.HasPrefix(fs.URL, "wss://") {
+		t.Fatalf("URL %s", fs.URL)
+	}
+	tok := mintToken(t, testSecret, time.Hour, "")
+
+	t.Run("trusted", func(t *testing.T) {
+		cfg := fastConfig(fs.URL, tok)
+		cfg.TLSConfig = &tls.Config{RootCAs: fs.srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
+		rep := runProbe(t, cfg)
+		wantOutcome(t, rep, OutcomeConnected)
+		if rep.Timing.TLS == nil || *rep.Timing.TLS <= 0 {
+			t.Errorf("tls timing = %v", rep.Timing.TLS)
+		}
+	})
+	t.Run("untrusted", func(t *testing.T) {
+		cfg := fastConfig(fs.URL, tok)
+		cfg.NoReconnect = true
+		rep := runProbe(t, cfg)
+		wantOutcome(t, rep, OutcomeUnreachable)
+		wantCause(t, rep, CauseNetwork, 0, 0)
+		if rep.Cause.Phase != PhaseTLS || !strings.Contains(rep.Cause.Message, "certificate") || !strings.Contains(rep.Cause.Hint, "CA") {
+			t.Errorf("cause = %+v", rep.Cause)
+		}
+	})
+	t.Run("wss to a plain server", func(t *testing.T) {
+		plain := newFakeServer(t, scriptOK)
+		cfg := fastConfig(strings.Replace(plain.URL, "ws://", "wss://", 1), tok)
+		cfg.NoReconnect = true
+		rep := runProbe(t, cfg)
+		wantOutcome(t, rep, OutcomeUnreachable)
+		if rep.Cause == nil || rep.Cause.Phase != PhaseTLS {
+			t.Errorf("cause = %+v", rep.Cause)
+		}
+	})
 }

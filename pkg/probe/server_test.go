@@ -86,9 +86,19 @@ type fakeServer struct {
 }
 
 func newFakeServer(t testing.TB, scripts ...func(*srvConn)) *fakeServer {
+	return startFakeServer(t, false, scripts)
+}
+
+// newFakeTLSServer is newFakeServer behind TLS (wss://), with httptest's
+// self-signed certificate.
+func newFakeTLSServer(t testing.TB, scripts ...func(*srvConn)) *fakeServer {
+	return startFakeServer(t, true, scripts)
+}
+
+func startFakeServer(t testing.TB, useTLS bool, scripts []func(*srvConn)) *fakeServer {
 	fs := &fakeServer{t: t, scripts: scripts}
 	up := websocket.Upgrader{}
-	fs.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	fs.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.URL.Path != "/v3/wsconnect" {
 			http.NotFound(w, req)
 			return
@@ -114,6 +124,11 @@ func newFakeServer(t testing.TB, scripts ...func(*srvConn)) *fakeServer {
 		defer ws.Close()
 		script(c)
 	}))
+	if useTLS {
+		fs.srv.StartTLS()
+	} else {
+		fs.srv.Start()
+	}
 	fs.URL = "ws" + strings.TrimPrefix(fs.srv.URL, "http") + "/v3/wsconnect"
 	t.Cleanup(fs.close)
 	return fs
