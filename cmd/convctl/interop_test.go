@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,6 +59,9 @@ type interopCase struct {
 	scenario string   // the driver's scenario (node scenario.js --list)
 	serve    []string // `convctl serve` fault flags
 	ttl      int      // token lifetime in seconds for the driver's --ttl (0: its default)
+	// stopServeOn stops the server (as SIGINT would) as soon as the driver
+	// reports this public state.
+	stopServeOn string
 
 	// What the SDK must do (twilsock-transcript.md, section 4).
 	states []string
@@ -76,6 +80,18 @@ type connectCase struct {
 	outcome string
 	cause   string // cause.kind; "" means cause must be null
 	check   func(t *testing.T, sdk *sdkRun, c *connectRun)
+	// stopServeWhenConnected stops the server once the control API lists a
+	// connected connection.
+	stopServeWhenConnected bool
+	// collapseRepeats compares events with consecutive repeats folded, for
+	// scenarios where the two clients give up after different numbers of
+	// identical retries.
+	collapseRepeats bool
+	// knownDiscrepancy, when set, names a reported difference between connect
+	// and the SDK in this scenario's states. While it persists the subtest is
+	// skipped with that message; once connect matches, the subtest fails so
+	// the marker gets removed.
+	knownDiscrepancy string
 }
 
 // mintSpec says which tokens mint.js hands to `connect --token-cmd`.
@@ -324,6 +340,27 @@ func interopCases() []interopCase {
 			},
 		},
 		{
+			// convctl serve on SIGINT sends every connection close 308 ("server
+			// shutting down") and a WebSocket close: to the SDK, an offload.
+			name: "server-shutdown", scenario: "server-shutdown", stopServeOn: "connected",
+			states: []string{"connecting", "connected", "disconnecting", "connecting", "retrying", "disconnecting", "disconnected"},
+			check: func(t *testing.T, r *sdkRun) {
+				r.requireStateGap(t, "disconnecting", "connecting", 2500, 4500)
+				errs := r.connectionErrors()
+				r.requireConnectionErrors(t, sdkError{terminal: false})
+				if len(errs) == 1 && !strings.Contains(errs[0].Message, "ECONNREFUSED") {
+					t.Errorf("connectionError %q, want the refused connection to the stopped server", errs[0].Message)
+				}
+				r.requireNoEvent(t, "tokenExpired")
+			},
+			connect: &connectCase{
+				stopServeWhenConnected: true, collapseRepeats: true,
+				args: []string{"--hold", "5s", "--timeout", "8s"}, exit: exitFailed, outcome: "disconnected", cause: "offload",
+				knownDiscrepancy: "giving up while reconnecting (--timeout), connect goes connecting -> disconnected; " +
+					"the SDK never skips disconnecting (an app's disconnect() and the SDK's own retrier give-up both pass through it)",
+			},
+		},
+		{
 			name: "conversations", scenario: "conversations",
 			states: connected,
 			check: func(t *testing.T, r *sdkRun) {
@@ -436,12 +473,24 @@ func TestInteropConnect(t *testing.T) {
 			if s.err != nil {
 				t.Fatalf("no SDK run to compare with: %v", s.err)
 			}
-			want := normaliseSDKStates(s.states())
-			if got := c.states(); !slices.Equal(got, want) {
-				t.Errorf("connect public states = %v\nSDK's (retrying dropped)   = %v\nSDK raw                    = %v", got, want, s.states())
+			t.Logf("SDK:     states %v events %v", s.states(), s.comparableEvents())
+			t.Logf("connect: states %v events %v reconnects %d", c.states(), c.comparableEvents(), len(c.report.Reconnects))
+			gotEv, wantEv := c.comparableEvents(), s.comparableEvents()
+			if cc.collapseRepeats {
+				gotEv, wantEv = slices.Compact(gotEv), slices.Compact(wantEv)
 			}
-			if got, want := c.comparableEvents(), s.comparableEvents(); !slices.Equal(got, want) {
-				t.Errorf("connect events = %v\nSDK's events   = %v", got, want)
+			if !slices.Equal(gotEv, wantEv) {
+				t.Errorf("connect events = %v\nSDK's events   = %v", gotEv, wantEv)
+			}
+			want := normaliseSDKStates(s.states())
+			got := c.states()
+			switch same := slices.Equal(got, want); {
+			case !same && cc.knownDiscrepancy != "":
+				t.Skipf("KNOWN DISCREPANCY (reported, not yet fixed): %s\nconnect states = %v\nSDK's          = %v", cc.knownDiscrepancy, got, want)
+			case !same:
+				t.Errorf("connect public states = %v\nSDK's (retrying dropped)   = %v\nSDK raw                    = %v", got, want, s.states())
+			case cc.knownDiscrepancy != "":
+				t.Errorf("connect now walks the SDK's states %v: remove knownDiscrepancy %q", got, cc.knownDiscrepancy)
 			}
 			if cc.check != nil {
 				cc.check(t, s, c)
@@ -521,6 +570,9 @@ type serveProc struct {
 	log    *iopBuffer // its stderr
 	cancel context.CancelFunc
 	done   chan int // its exit code
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // startServe runs `convctl serve` through run() on a goroutine and reads its
@@ -584,22 +636,59 @@ func startServe(flags ...string) (*serveProc, error) {
 }
 
 // stop cancels the server's context, as SIGINT would, and waits for run to
-// return. A server that stops cleanly exits 0.
+// return. A server that stops cleanly exits 0. Calls after the first return
+// the first one's result.
 func (p *serveProc) stop() error {
-	p.cancel()
-	select {
-	case code := <-p.done:
-		if code != exitOK {
-			return fmt.Errorf("convctl serve exited %d when stopped", code)
+	p.stopOnce.Do(func() {
+		p.cancel()
+		select {
+		case code := <-p.done:
+			if code != exitOK {
+				p.stopErr = fmt.Errorf("convctl serve exited %d when stopped", code)
+			}
+		case <-time.After(serveStopTimeout):
+			p.stopErr = fmt.Errorf("convctl serve did not return within %v of its context ending", serveStopTimeout)
 		}
-		return nil
-	case <-time.After(serveStopTimeout):
-		return fmt.Errorf("convctl serve did not return within %v of its context ending", serveStopTimeout)
+	})
+	return p.stopErr
+}
+
+// waitConnected waits until the control API lists a connected connection.
+func (p *serveProc) waitConnected(ctx context.Context) error {
+	u := "http" + strings.TrimPrefix(strings.TrimSuffix(p.url, "/v3/wsconnect"), "ws") + "/control/connections"
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return err
+		}
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			var list struct {
+				Connections []struct {
+					State string `json:"state"`
+				} `json:"connections"`
+			}
+			derr := json.NewDecoder(res.Body).Decode(&list)
+			res.Body.Close()
+			if derr == nil && slices.ContainsFunc(list.Connections, func(c struct {
+				State string `json:"state"`
+			}) bool {
+				return c.State == "connected"
+			}) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("GET %s never listed a connected connection: %w", u, ctx.Err())
+		case <-tick.C:
+		}
 	}
 }
 
 // withServe runs f against a fresh server and stops the server after.
-func withServe(flags []string, f func(url string) error) (serverLog string, took phaseTimes, err error) {
+func withServe(flags []string, f func(p *serveProc) error) (serverLog string, took phaseTimes, err error) {
 	t0 := time.Now()
 	p, err := startServe(flags...)
 	took.start = time.Since(t0)
@@ -607,7 +696,7 @@ func withServe(flags []string, f func(url string) error) (serverLog string, took
 		return "", took, err
 	}
 	t1 := time.Now()
-	runErr := f(p.url)
+	runErr := f(p)
 	took.run = time.Since(t1)
 	t2 := time.Now()
 	stopErr := p.stop()
@@ -690,10 +779,10 @@ func (e *interopEnv) sdkRuns(cases []interopCase) map[string]*sdkRun {
 
 func (e *interopEnv) runSDK(tc interopCase) *sdkRun {
 	r := &sdkRun{name: tc.name}
-	log, took, err := withServe(tc.serve, func(url string) error {
+	log, took, err := withServe(tc.serve, func(p *serveProc) error {
 		ctx, cancel := context.WithTimeout(context.Background(), driverTimeout)
 		defer cancel()
-		args := []string{"scenario.js", tc.scenario, "--url", url, "--timeout-ms", "30000"}
+		args := []string{"scenario.js", tc.scenario, "--url", p.url, "--timeout-ms", "30000"}
 		if tc.ttl != 0 {
 			args = append(args, "--ttl", strconv.Itoa(tc.ttl))
 		}
@@ -701,13 +790,30 @@ func (e *interopEnv) runSDK(tc interopCase) *sdkRun {
 		cmd.Dir = e.dir
 		cmd.Env = append(os.Environ(), interopSecretEnv+"="+interopSecret)
 		cmd.WaitDelay = 5 * time.Second
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		var stderr bytes.Buffer
+		// onLine runs on exec's copying goroutine, which Run waits for, so
+		// triggered is safe to read once Run returns.
+		triggered, stopped := false, make(chan error, 1)
+		stdout := &lineWriter{onLine: func(line []byte) {
+			var e sdkEntry
+			if triggered || tc.stopServeOn == "" || json.Unmarshal(line, &e) != nil || e.Kind != "state" || e.Name != tc.stopServeOn {
+				return
+			}
+			triggered = true
+			// Off this goroutine: the driver keeps writing while the server stops.
+			go func() { stopped <- p.stop() }()
+		}}
+		cmd.Stdout, cmd.Stderr = stdout, &stderr
 		runErr := cmd.Run()
+		if triggered {
+			if err := <-stopped; err != nil {
+				return err
+			}
+		}
 		r.ran = true
 		r.stderr = stderr.String()
 		r.exitCode = cmd.ProcessState.ExitCode()
-		if perr := r.parse(stdout.Bytes()); perr != nil {
+		if perr := r.parse(stdout.bytes()); perr != nil {
 			return perr
 		}
 		var ee *exec.ExitError
@@ -1133,12 +1239,32 @@ func (e *interopEnv) connectRuns(t *testing.T, cases []interopCase) map[string]*
 
 func (e *interopEnv) runConnect(tc interopCase, secretFile, countFile string) *connectRun {
 	c := &connectRun{}
-	log, took, err := withServe(tc.serve, func(url string) error {
+	log, took, err := withServe(tc.serve, func(p *serveProc) error {
 		ctx, cancel := context.WithTimeout(context.Background(), connectRunTimeout)
 		defer cancel()
-		c.args = append([]string{"connect", "-o", "json", "--url", url, "--token-cmd", e.mintCommand(tc.connect.token, secretFile, countFile)}, tc.connect.args...)
+		c.args = append([]string{"connect", "-o", "json", "--url", p.url, "--token-cmd", e.mintCommand(tc.connect.token, secretFile, countFile)}, tc.connect.args...)
 		streams, _, out, errOut := TestIO()
+		stopErr := make(chan error, 1)
+		waitCtx, stopWaiting := context.WithCancel(ctx)
+		defer stopWaiting()
+		if tc.connect.stopServeWhenConnected {
+			go func() {
+				if err := p.waitConnected(waitCtx); err != nil {
+					stopErr <- err
+					return
+				}
+				stopErr <- p.stop()
+			}()
+		} else {
+			stopErr <- nil
+		}
 		c.code = run(ctx, c.args, streams, func(string) string { return "" })
+		// A run that ended before connecting leaves the waiter waiting; its
+		// report says why, so the waiter's cancellation is no error.
+		stopWaiting()
+		if err := <-stopErr; err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
 		c.stdout, c.stderr = out.String(), errOut.String()
 		if ctx.Err() != nil {
 			return fmt.Errorf("convctl connect did not return within %v", connectRunTimeout)
@@ -1291,6 +1417,32 @@ func iopParallel(n int, f func(i int)) {
 	}
 	wg.Wait()
 }
+
+// lineWriter keeps everything written to it and calls onLine with each
+// complete line as it arrives, so a test can act on what a child process
+// reports while it is still running. Not safe for concurrent writers; exec
+// uses one.
+type lineWriter struct {
+	all     bytes.Buffer
+	partial []byte
+	onLine  func(line []byte)
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.all.Write(p)
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		w.onLine(w.partial[:i])
+		w.partial = w.partial[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) bytes() []byte { return w.all.Bytes() }
 
 // iopBuffer is a bytes.Buffer safe for the server's concurrent log writes.
 type iopBuffer struct {

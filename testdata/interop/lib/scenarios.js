@@ -198,6 +198,21 @@ const scenarios = {
     },
   },
 
+  'server-shutdown': {
+    client: 'twilsock',
+    about: 'the server stops (SIGINT) while the client is connected: close 308, so the client treats it as an offload and retries; the app then gives up with disconnect()',
+    async run(ctx) {
+      const c = ctx.open(ctx.mint());
+      // The test stops the server when it reads this state from our stdout.
+      await ctx.rec.waitState('connected');
+      const m = ctx.rec.mark();
+      await ctx.rec.waitState('disconnecting', { from: m });
+      await ctx.rec.waitState('connecting', { from: m, ms: 6000 });
+      await ctx.rec.waitEvent('connectionError', { from: m, ms: 6000 });
+      await ctx.disconnect(c);
+    },
+  },
+
   conversations: {
     client: 'conversations',
     about: 'the Conversations Client reaches connectionState connected; its Configuration fetch gets 404 so it reports failed; shutdown() ends disconnected',
