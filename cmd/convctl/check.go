@@ -191,8 +191,8 @@ made (unreachable, timeout, protocol error).`,
 	}
 	fs := cmd.Flags()
 	tf.register(fs)
-	sf.register(fs, "to verify the token's signature (and, with --local, for the server to verify it)")
-	fs.StringVar(&product, "product", string(inspect.ProductConversations), "the grant the token must carry: `conversations|sync|voice|video|any`")
+	sf.register(fs, "for verifying signatures (also in --local's server)")
+	fs.StringVar(&product, "product", string(inspect.ProductConversations), "the `PRODUCT` whose grant the token must carry: conversations, sync, voice, video or any")
 	fs.DurationVar(&opts.MinRemaining, "min-remaining", 0, "fail token.inspect when less than this is left before the token expires")
 	fs.StringVar(&opts.URL, "url", "", "Twilsock `URL` (ws:// or wss://); default wss://tsock.<region>.twilio.com/v3/wsconnect")
 	fs.StringVar(&region, "region", checkDefaultRegion, "Twilio `REGION` whose Twilsock endpoint to use")
