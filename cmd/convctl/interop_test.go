@@ -21,12 +21,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,6 +101,7 @@ type mintSpec struct {
 	ttl         int  // seconds; 0 means 3600
 	wrongSecret bool // signed with a secret the server does not know
 	laterTTL    int  // when set, the first call mints ttl, every later one laterTTL
+	nbfIn       int  // when set, nbf is this many seconds from now
 }
 
 func interopCases() []interopCase {
@@ -154,6 +157,32 @@ func interopCases() []interopCase {
 			connect: &connectCase{
 				token: mintSpec{ttl: -60}, exit: exitFailed, outcome: "denied", cause: "token_expired",
 				check: func(t *testing.T, _ *sdkRun, c *connectRun) { c.requireCauseCodes(t, 401, 20104) },
+			},
+		},
+		{
+			// Clock skew: the issuing server runs ahead.
+			name: "not-yet-valid", scenario: "not-yet-valid",
+			states: denied,
+			check: func(t *testing.T, r *sdkRun) {
+				r.requireConnectionErrors(t, sdkError{terminal: true, http: iopInt(401), code: iopInt(20105)})
+				r.requireNoEvent(t, "tokenExpired")
+			},
+			connect: &connectCase{
+				token: mintSpec{nbfIn: 300}, exit: exitFailed, outcome: "denied", cause: "token_rejected",
+				check: func(t *testing.T, _ *sdkRun, c *connectRun) { c.requireCauseCodes(t, 401, 20105) },
+			},
+		},
+		{
+			// The classic mistake: a TTL in milliseconds, so exp is 41 days away.
+			name: "ttl-in-ms", scenario: "ttl-in-ms",
+			states: denied,
+			check: func(t *testing.T, r *sdkRun) {
+				r.requireConnectionErrors(t, sdkError{terminal: true, http: iopInt(401), code: iopInt(20157)})
+				r.requireNoEvent(t, "tokenExpired")
+			},
+			connect: &connectCase{
+				token: mintSpec{ttl: 3600 * 1000}, exit: exitFailed, outcome: "denied", cause: "token_rejected",
+				check: func(t *testing.T, _ *sdkRun, c *connectRun) { c.requireCauseCodes(t, 401, 20157) },
 			},
 		},
 		{
@@ -405,7 +434,7 @@ func interopCases() []interopCase {
 
 func TestInteropSDK(t *testing.T) {
 	env := requireInterop(t)
-	cases := interopCases()
+	cases := selectedCases(interopCases())
 	runs := env.sdkRuns(cases)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -433,7 +462,7 @@ func TestInteropSDK(t *testing.T) {
 func TestInteropConnect(t *testing.T) {
 	env := requireInterop(t)
 	var cases []interopCase
-	for _, tc := range interopCases() {
+	for _, tc := range selectedCases(interopCases()) {
 		if tc.connect != nil {
 			cases = append(cases, tc)
 		}
@@ -497,6 +526,27 @@ func TestInteropConnect(t *testing.T) {
 			}
 		})
 	}
+}
+
+// selectedCases keeps the cases whose name the subtest part of -run
+// matches, so `go test -run 'TestInteropSDK/drop'` does not wait for every
+// scenario. Each scenario costs seconds of real time and the runs are
+// started before the subtests, so t.Run's own filtering comes too late.
+// Anything it cannot read keeps every case.
+func selectedCases(cases []interopCase) []interopCase {
+	f := flag.Lookup("test.run")
+	if f == nil {
+		return cases
+	}
+	parts := strings.Split(f.Value.String(), "/")
+	if len(parts) < 2 || parts[1] == "" {
+		return cases
+	}
+	re, err := regexp.Compile(parts[1])
+	if err != nil {
+		return cases
+	}
+	return slices.DeleteFunc(slices.Clone(cases), func(tc interopCase) bool { return !re.MatchString(tc.name) })
 }
 
 // normaliseSDKStates turns what the SDK reports into the contract's five
@@ -1289,6 +1339,9 @@ func (e *interopEnv) mintCommand(m mintSpec, secretFile, countFile string) strin
 	cmd := []string{q(e.node), q(filepath.Join(e.dir, "mint.js")), "--secret-file", q(secretFile), "--ttl", strconv.Itoa(ttl)}
 	if m.wrongSecret {
 		cmd = append(cmd, "--wrong-secret")
+	}
+	if m.nbfIn != 0 {
+		cmd = append(cmd, "--nbf-in", strconv.Itoa(m.nbfIn))
 	}
 	if m.laterTTL != 0 {
 		cmd = append(cmd, "--count-file", q(countFile), "--later-ttl", strconv.Itoa(m.laterTTL))

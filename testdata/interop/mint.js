@@ -5,7 +5,7 @@
 // SDK drivers use, so both clients face identical input.
 //
 // Usage:
-//   node mint.js --secret-file PATH [--ttl SECONDS] [--wrong-secret]
+//   node mint.js --secret-file PATH [--ttl SECONDS] [--nbf-in SECONDS] [--wrong-secret]
 //                [--count-file PATH --later-ttl SECONDS]
 //
 // --count-file makes the first call mint with --ttl and every later call with
@@ -30,6 +30,7 @@ for (let i = 0; i < argv.length; i++) {
     case '--ttl': opts.ttl = Number(val()); break;
     case '--later-ttl': opts.laterTTL = Number(val()); break;
     case '--count-file': opts.countFile = val(); break;
+    case '--nbf-in': opts.nbfIn = Number(val()); break;
     case '--wrong-secret': opts.wrong = true; break;
     default: fail(`unknown argument ${a}`);
   }
@@ -57,7 +58,8 @@ if (opts.countFile) {
 }
 
 try {
-  process.stdout.write(mint({ secret: opts.wrong ? wrongSecret(secret) : secret, ttl }) + '\n');
+  const nbf = Number.isInteger(opts.nbfIn) ? Math.floor(Date.now() / 1000) + opts.nbfIn : undefined;
+  process.stdout.write(mint({ secret: opts.wrong ? wrongSecret(secret) : secret, ttl, nbf }) + '\n');
 } catch (e) {
   fail(e.message);
 }

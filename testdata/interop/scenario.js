@@ -110,7 +110,7 @@ async function main() {
   const ctx = {
     rec,
     opts,
-    mint: ({ ttl = 3600, wrongSecret: wrong = false } = {}) => mint({ secret: wrong ? wrongSecret(secret) : secret, ttl }),
+    mint: ({ ttl = 3600, nbf, wrongSecret: wrong = false } = {}) => mint({ secret: wrong ? wrongSecret(secret) : secret, ttl, nbf }),
     open: (token) => {
       handle = clients[sc.client](rec, { url: opts.url, token });
       return handle;

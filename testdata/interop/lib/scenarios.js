@@ -7,7 +7,7 @@
 //
 // Each run(ctx) gets:
 //   ctx.rec      the Recorder
-//   ctx.mint(o)  a token from the pinned helper: o.ttl (s), o.wrongSecret
+//   ctx.mint(o)  a token from the pinned helper: o.ttl (s), o.nbf (unix s), o.wrongSecret
 //   ctx.open(t)  the scenario's client (twilsock or conversations) on token t
 //   ctx.act(n,f) runs the SDK call f, records its outcome as driver event n
 //   ctx.disconnect(c[, name])  disconnect()/shutdown(), then waits for the
@@ -86,6 +86,18 @@ const scenarios = {
     client: 'twilsock',
     about: 'an expired token is denied: tokenExpired, connectionError 401/20104, no retry',
     run: (ctx) => expectDenied(ctx, ctx.mint({ ttl: -60 })),
+  },
+
+  'not-yet-valid': {
+    client: 'twilsock',
+    about: 'a token whose nbf is 5 minutes ahead (clock skew) is denied: connectionError 401/20105, no tokenExpired',
+    run: (ctx) => expectDenied(ctx, ctx.mint({ nbf: Math.floor(Date.now() / 1000) + 300 })),
+  },
+
+  'ttl-in-ms': {
+    client: 'twilsock',
+    about: 'a TTL given in milliseconds (3600000 s, over 24 h) is denied: connectionError 401/20157',
+    run: (ctx) => expectDenied(ctx, ctx.mint({ ttl: 3600 * 1000 })),
   },
 
   deny: {

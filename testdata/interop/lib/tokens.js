@@ -23,12 +23,13 @@ const SECRET_ENV = 'CONVCTL_INTEROP_SECRET';
  * mint returns a Conversations Access Token.
  * ttl is in seconds; a negative ttl mints a token that is already expired
  * (the helper writes exp = iat + ttl). ttl 0 is refused because the helper
- * would silently turn it into its 3600 s default.
+ * would silently turn it into its 3600 s default. nbf, when given, is unix
+ * seconds (the helper's own option).
  */
-function mint({ secret, ttl = 3600, identity = IDENTITY }) {
+function mint({ secret, ttl = 3600, identity = IDENTITY, nbf }) {
   if (!secret) throw new Error('mint: no secret (set ' + SECRET_ENV + ')');
   if (!Number.isInteger(ttl) || ttl === 0) throw new Error('mint: ttl must be a non-zero integer, got ' + ttl);
-  const token = new AccessToken(ACCOUNT_SID, API_KEY_SID, secret, { identity, ttl });
+  const token = new AccessToken(ACCOUNT_SID, API_KEY_SID, secret, { identity, ttl, nbf });
   token.addGrant(new ChatGrant({ serviceSid: SERVICE_SID }));
   return token.toJwt();
 }
