@@ -110,7 +110,8 @@ func FuzzValidJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ok, escaped := validJSON(b)
+		var sp spans
+		ok, escaped := validJSON(b, &sp)
 		want := json.Valid(b) && utf8.Valid(b)
 		if ok != want {
 			t.Fatalf("validJSON(%q) = %v, encoding/json+utf8 says %v", b, ok, want)
@@ -121,7 +122,13 @@ func FuzzValidJSON(f *testing.F) {
 		if !escaped && strings.Contains(string(b), `\`) {
 			t.Fatalf("escaped = false, but %q has a backslash", b)
 		}
-		doc := &jsonDoc{b: b, s: string(b), plain: !escaped}
+		doc := &jsonDoc{b: b, s: string(b), plain: !escaped, spans: sp}
+		for i := 0; i < sp.n; i++ {
+			start, end := int(sp.s[i][0]), int(sp.s[i][1])
+			if got := valueEnd(b, start, !escaped); got != end {
+				t.Fatalf("span of the container at %d ends at %d, scanning says %d", start, end, got)
+			}
+		}
 		var want2 any
 		if err := json.Unmarshal(b, &want2); err != nil {
 			return // valid JSON encoding/json cannot hold, e.g. 1e400

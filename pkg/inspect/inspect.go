@@ -932,7 +932,7 @@ func base64Problem(seg string) string {
 // object reports whether the document is one JSON object, and notes whether
 // its strings need unescaping.
 func (d *jsonDoc) object() bool {
-	ok, escaped := validJSON(d.b)
+	ok, escaped := validJSON(d.b, &d.spans)
 	if !ok || d.b[skipSpace(d.b, 0)] != '{' {
 		return false
 	}
@@ -943,10 +943,11 @@ func (d *jsonDoc) object() bool {
 // jsonProblem says why a decoded part is not a JSON object. It runs only on
 // that failure path, so it can afford encoding/json's error messages.
 func jsonProblem(b []byte) string {
+	first := skipSpace(b, 0)
 	switch {
-	case len(b) == 0:
+	case first == len(b):
 		return "is empty"
-	case b[skipSpace(b, 0)] != '{' && b[skipSpace(b, 0)] != '[':
+	case b[first] != '{' && b[first] != '[':
 		return "does not decode to JSON (a JWT's header and payload start with \"eyJ\", base64url of {\")"
 	case !utf8.Valid(b):
 		return "is not valid UTF-8"

@@ -23,7 +23,41 @@ import (
 type jsonDoc struct {
 	b     []byte
 	s     string
-	plain bool // no backslash anywhere: strings need no unescaping, quotes end them
+	plain bool  // no backslash anywhere: strings need no unescaping, quotes end them
+	spans spans // where the first objects and arrays end, noted by validJSON
+}
+
+// spans remembers where containers end, so walking past the grants object
+// (and each grant) does not rescan it byte by byte. A token has a handful.
+type spans struct {
+	n int
+	s [16][2]int32 // start, end
+}
+
+func (sp *spans) add(start, end int) {
+	if sp != nil && sp.n < len(sp.s) && end <= math.MaxInt32 {
+		sp.s[sp.n] = [2]int32{int32(start), int32(end)}
+		sp.n++
+	}
+}
+
+func (sp *spans) end(start int) (int, bool) {
+	for i := 0; i < sp.n; i++ {
+		if int(sp.s[i][0]) == start {
+			return int(sp.s[i][1]), true
+		}
+	}
+	return 0, false
+}
+
+// valueEnd returns the index just past the value starting at d.b[i].
+func (d *jsonDoc) valueEnd(i int) int {
+	if i < len(d.b) && (d.b[i] == '{' || d.b[i] == '[') {
+		if e, ok := d.spans.end(i); ok {
+			return e
+		}
+	}
+	return valueEnd(d.b, i, d.plain)
 }
 
 type jsonKind byte
@@ -185,7 +219,7 @@ func (m *members) next() (key string, val jsonValue, ok bool) {
 		return "", jsonValue{}, false
 	}
 	i = skipSpace(b, i+1)
-	vEnd := valueEnd(b, i, m.doc.plain)
+	vEnd := m.doc.valueEnd(i)
 	m.i = vEnd
 	return key, jsonValue{doc: m.doc, start: i, end: vEnd}, true
 }
@@ -193,7 +227,7 @@ func (m *members) next() (key string, val jsonValue, ok bool) {
 // root returns the document's top-level value.
 func (d *jsonDoc) root() jsonValue {
 	i := skipSpace(d.b, 0)
-	return jsonValue{doc: d, start: i, end: valueEnd(d.b, i, d.plain)}
+	return jsonValue{doc: d, start: i, end: d.valueEnd(i)}
 }
 
 func skipSpace(b []byte, i int) int {
@@ -281,8 +315,9 @@ const maxDepth = 10000
 // json.Valid does, and is valid UTF-8, which json.Valid does not check; and
 // whether any string in it has an escape. It is a single iterative pass (no
 // recursion, so no depth can exhaust the stack) and several times faster
-// than json.Valid on token-sized input.
-func validJSON(b []byte) (ok, escaped bool) {
+// than json.Valid on token-sized input. It notes in sp (which may be nil)
+// where containers end.
+func validJSON(b []byte, sp *spans) (ok, escaped bool) {
 	const (
 		stValue = iota
 		stAfterValue
@@ -290,6 +325,8 @@ func validJSON(b []byte) (ok, escaped bool) {
 	)
 	var stackBuf [16]byte
 	stack := stackBuf[:0]
+	var startBuf [16]int
+	starts := startBuf[:0] // where each open container began
 	nonASCII := false
 	i := skipSpace(b, 0)
 	state := stValue
@@ -305,9 +342,12 @@ func validJSON(b []byte) (ok, escaped bool) {
 					return false, false
 				}
 				stack = append(stack, c)
+				starts = append(starts, i)
 				i = skipSpace(b, i+1)
 				if i < len(b) && b[i] == c+2 { // '}' is '{'+2, ']' is '['+2
 					stack = stack[:len(stack)-1]
+					sp.add(starts[len(starts)-1], i+1)
+					starts = starts[:len(starts)-1]
 					i++
 					state = stAfterValue
 				} else if c == '{' {
@@ -360,6 +400,8 @@ func validJSON(b []byte) (ok, escaped bool) {
 				}
 			case top + 2:
 				stack = stack[:len(stack)-1]
+				sp.add(starts[len(starts)-1], i+1)
+				starts = starts[:len(starts)-1]
 				i++
 			default:
 				return false, false

@@ -113,6 +113,7 @@ func ruleCases() []ruleCase {
 		{name: "standard base64", token: strings.Replace(parts[0], "J", "+", 1) + "." + parts[1] + "." + parts[2], errors: []string{CodeMalformed}, says: "standard base64"},
 		{name: "header not JSON", token: signRaw(`{"alg":"HS256",`, `{}`, testSecret, "HS256"), errors: []string{CodeMalformed, CodeBadIssuer, CodeBadSubject, CodeBadExp, CodeMissingGrant, CodeMissingIdentity}, warnings: []string{CodeBadIat, CodeBadJTI}, says: "header is not JSON"},
 		{name: "payload not JSON", token: parts[0] + "." + b64.EncodeToString([]byte("alice")) + "." + parts[2], errors: []string{CodeMalformed, CodeBadSignature}, says: "payload does not decode to JSON"},
+		{name: "payload only whitespace", token: signRaw(`{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}`, " \n", testSecret, "HS256"), errors: []string{CodeMalformed}, says: "payload is empty"},
 		{name: "payload truncated JSON", token: signRaw(`{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}`, `{"iss":`, testSecret, "HS256"), errors: []string{CodeMalformed}, says: "payload is not JSON: unexpected end of JSON input"},
 		{name: "payload an array", token: signRaw(`{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}`, `[1,2]`, testSecret, "HS256"), errors: []string{CodeMalformed}, says: "not an object", sig: SignatureVerified, lenient: true},
 		{name: "payload not UTF-8", token: signRaw(`{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}`, "{\"a\":\"\xff\"}", testSecret, "HS256"), errors: []string{CodeMalformed}, says: "UTF-8", lenient: true},
