@@ -254,6 +254,11 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 		renderConnectText(io.Out, io.ColorScheme(), rep, opts.Expect)
 	}
 	code := connectExitCode(rep, opts.Expect)
+	if code == exitOK && opts.UpdateToken && rep.Outcome == probe.OutcomeConnected && !hasEvent(rep, probe.EventTokenUpdated) {
+		// --update-token asked for an update to be accepted; it was not.
+		fmt.Fprintf(io.ErrOut, "%s --update-token: no update was accepted\n", io.ErrColorScheme().Red("failed:"))
+		code = exitFailed
+	}
 	if code == exitFailed {
 		return errFailed // the report says what failed
 	}
@@ -272,6 +277,15 @@ func connectExitCode(rep *probe.Report, expect probe.Outcome) int {
 		return exitOK
 	}
 	return exitFailed
+}
+
+func hasEvent(rep *probe.Report, name string) bool {
+	for _, e := range rep.Events {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // ---------------------------------------------------------------------------

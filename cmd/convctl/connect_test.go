@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"net"
 	"net/http/httptest"
@@ -292,9 +293,10 @@ func TestConnectOutput(t *testing.T) {
 			url := startConnEmulator(t, emulator.Config{DropAfter: 20 * time.Millisecond})
 			io, _, out, errOut := TestIO()
 			io.SetTTY(tty)
-			opts := &ConnectOptions{IO: io, Source: staticSource(tok), URL: url, Timeout: 5 * time.Second, Hold: 300 * time.Millisecond,
-				Ping: 10 * time.Millisecond, Expect: probe.OutcomeConnected, Output: "text", Now: time.Now, tick: 10 * time.Millisecond, tune: compress}
-			err := runConnect(context.Background(), opts)
+			ctx, tune := untilReconnected()
+			opts := &ConnectOptions{IO: io, Source: staticSource(tok), URL: url, Timeout: 5 * time.Second, Hold: 4 * time.Second,
+				Ping: 10 * time.Millisecond, Expect: probe.OutcomeConnected, Output: "text", Now: time.Now, tick: 10 * time.Millisecond, tune: tune}
+			err := runConnect(ctx, opts)
 			if code := exitCodeOf(err); code != exitOK {
 				t.Fatalf("exit %d: %v", code, err)
 			}
@@ -314,7 +316,7 @@ func TestConnectOutput(t *testing.T) {
 				}
 				return
 			}
-			for _, want := range []string{"connecting", "connected", "retry 1", "holding,", "token for alice", "\r\x1b[K"} {
+			for _, want := range []string{"connecting", "connected", "retry 1", "token for alice"} {
 				if !strings.Contains(stderr, want) {
 					t.Errorf("live progress lacks %q:\n%q", want, stderr)
 				}
@@ -325,9 +327,10 @@ func TestConnectOutput(t *testing.T) {
 		url := startConnEmulator(t, emulator.Config{OffloadAfter: 20 * time.Millisecond, OffloadBackoff: 30 * time.Millisecond})
 		io, _, out, _ := TestIO()
 		io.SetTTY(true)
-		opts := &ConnectOptions{IO: io, Source: staticSource(tok), URL: url, Timeout: 5 * time.Second, Hold: 200 * time.Millisecond,
-			Expect: probe.OutcomeConnected, Output: "json", Now: time.Now, tune: compress}
-		if err := runConnect(context.Background(), opts); err != nil {
+		ctx, tune := untilReconnected()
+		opts := &ConnectOptions{IO: io, Source: staticSource(tok), URL: url, Timeout: 5 * time.Second, Hold: 4 * time.Second,
+			Expect: probe.OutcomeConnected, Output: "json", Now: time.Now, tune: tune}
+		if err := runConnect(ctx, opts); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(out.String(), "\x1b[") {
@@ -346,6 +349,98 @@ func TestConnectOutput(t *testing.T) {
 			t.Errorf("reconnects = %+v", rep.Reconnects)
 		}
 	})
+}
+
+// untilReconnected compresses the SDK's timings and returns a context that
+// ends once the run has connected a second time: the test holds exactly as
+// long as it needs, whatever the machine's load.
+func untilReconnected() (context.Context, func(*probe.Config)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	return ctx, func(c *probe.Config) {
+		compress(c)
+		prev, n := c.Observer, 0
+		c.Observer = func(u probe.Update) {
+			prev(u)
+			if u.Kind == probe.UpdateState && u.PublicChanged && u.State == probe.StateConnected {
+				if n++; n == 2 {
+					cancel()
+				}
+			}
+		}
+	}
+}
+
+func TestConnectCountdown(t *testing.T) {
+	noLeaks(t)
+	url := startConnEmulator(t, emulator.Config{})
+	tok := mintConn(t, connSecret, time.Now(), time.Hour)
+	io, _, _, errOut := TestIO()
+	io.SetTTY(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Stop once the countdown has been drawn twice.
+	w := &watchWriter{w: errOut, want: "holding,", n: 2, seen: cancel}
+	io.ErrOut = w
+	opts := &ConnectOptions{IO: io, Source: staticSource(tok), URL: url, Timeout: 10 * time.Second, Hold: 9 * time.Second,
+		Expect: probe.OutcomeConnected, Output: "text", Now: time.Now, tick: 5 * time.Millisecond}
+	if err := runConnect(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	got := errOut.String()
+	for _, want := range []string{"\r\x1b[K", "holding, ", "left · token expires in ", "connected"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("stderr lacks %q:\n%q", want, got)
+		}
+	}
+	if !strings.HasSuffix(got, "\r\x1b[K") && !strings.HasSuffix(got, "\n") {
+		t.Errorf("the countdown line was left on screen: %q", got[max(0, len(got)-80):])
+	}
+}
+
+// watchWriter calls seen once want has been written n times.
+type watchWriter struct {
+	w    *bytes.Buffer
+	want string
+	n    int
+	seen func()
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(w.want)) {
+		if w.n--; w.n == 0 {
+			w.seen()
+		}
+	}
+	return w.w.Write(p)
+}
+
+func TestConnectUpdateTokenFails(t *testing.T) {
+	noLeaks(t)
+	url := startConnEmulator(t, emulator.Config{})
+	tok := mintConn(t, connSecret, time.Now(), time.Hour)
+	io, _, out, errOut := TestIO()
+	err := runConnect(context.Background(), &ConnectOptions{IO: io, Source: &failingSource{tok: tok}, URL: url, Timeout: 5 * time.Second,
+		UpdateToken: true, Expect: probe.OutcomeConnected, Output: "text", Now: time.Now})
+	if code := exitCodeOf(err); code != exitFailed {
+		t.Errorf("exit %d, want 1: the update asked for never happened", code)
+	}
+	if !strings.Contains(out.String(), "no update was sent") || !strings.Contains(errOut.String(), "--update-token") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+}
+
+// failingSource gives a token once, then fails as a broken token endpoint would.
+type failingSource struct {
+	tok   string
+	calls int
+}
+
+func (s *failingSource) Name() string { return "--token-url https://example.invalid" }
+func (s *failingSource) Fetch(context.Context) (string, error) {
+	if s.calls++; s.calls > 1 {
+		return "", errors.New("token endpoint answered 500")
+	}
+	return s.tok, nil
 }
 
 func toStrings(s []probe.State) []string {

@@ -51,7 +51,8 @@ func TestEmulatorScenarios(t *testing.T) {
 	type scenario struct {
 		name    string
 		em      emulator.Config
-		expLeft time.Duration // when set, the emulator's clock puts hourToken this close to expiry
+		expLeft time.Duration            // when set, the emulator's clock puts hourToken this close to expiry
+		until   func() func(Update) bool // when set, hold until it is seen, then stop
 		cfg     func(*Config)
 		outcome Outcome
 		states  []State
@@ -63,7 +64,7 @@ func TestEmulatorScenarios(t *testing.T) {
 		check   func(*testing.T, *Report, *emulator.Server)
 	}
 	full := []State{StateConnecting, StateConnected, StateDisconnecting, StateDisconnected}
-	reconnected := []State{StateConnecting, StateConnected, StateConnecting, StateConnected, StateDisconnecting, StateDisconnected}
+	twice := []State{StateConnecting, StateConnected, StateConnecting, StateConnected, StateDisconnecting, StateDisconnected}
 	for _, sc := range []scenario{
 		{name: "clean run", outcome: OutcomeConnected, states: full, events: nil,
 			check: func(t *testing.T, rep *Report, em *emulator.Server) {
@@ -102,7 +103,7 @@ func TestEmulatorScenarios(t *testing.T) {
 					t.Errorf("stats = %+v, want one update", st)
 				}
 			}},
-		{name: "hold across expiry", expLeft: 150 * time.Millisecond,
+		{name: "hold across expiry", expLeft: 700 * time.Millisecond,
 			cfg:     func(c *Config) { c.Token = staticToken(hourToken); c.Hold = 10 * time.Second },
 			outcome: OutcomeDisconnected, states: full, events: []string{EventTokenAboutToExpire, EventTokenExpired},
 			cause: CauseTokenExpired, status: 410, twilio: twilsock.ErrTokenExpired,
@@ -111,7 +112,7 @@ func TestEmulatorScenarios(t *testing.T) {
 					t.Errorf("hint = %q", rep.Cause.Hint)
 				}
 			}},
-		{name: "hold across expiry with renew", expLeft: 150 * time.Millisecond,
+		{name: "hold across expiry with renew", expLeft: 700 * time.Millisecond, until: func() func(Update) bool { return event(EventTokenUpdated) },
 			cfg: func(c *Config) {
 				first := true
 				c.Token = func(context.Context) (string, error) {
@@ -122,7 +123,7 @@ func TestEmulatorScenarios(t *testing.T) {
 					return mintToken(t, testSecret, 3*time.Hour, ""), nil
 				}
 				c.Renew = true
-				c.Hold = 400 * time.Millisecond
+				c.Hold = time.Hour
 			},
 			outcome: OutcomeConnected, states: full, events: []string{EventTokenAboutToExpire, EventTokenUpdated},
 			check: func(t *testing.T, rep *Report, em *emulator.Server) {
@@ -130,9 +131,9 @@ func TestEmulatorScenarios(t *testing.T) {
 					t.Errorf("stats = %+v: the renewed token must not expire", st)
 				}
 			}},
-		{name: "drop and reconnect", em: emulator.Config{DropAfter: 20 * time.Millisecond},
-			cfg:     func(c *Config) { c.Hold = 300 * time.Millisecond },
-			outcome: OutcomeConnected, states: reconnected, events: nil,
+		{name: "drop and reconnect", em: emulator.Config{DropAfter: 20 * time.Millisecond}, until: reconnected,
+			cfg:     func(c *Config) { c.Hold = time.Hour },
+			outcome: OutcomeConnected, states: twice, events: nil,
 			check: func(t *testing.T, rep *Report, em *emulator.Server) {
 				if len(rep.Reconnects) != 1 {
 					t.Errorf("reconnects = %+v", rep.Reconnects)
@@ -145,8 +146,8 @@ func TestEmulatorScenarios(t *testing.T) {
 			cfg:     func(c *Config) { c.Hold = 5 * time.Second; c.NoReconnect = true },
 			outcome: OutcomeDisconnected, states: []State{StateConnecting, StateConnected, StateDisconnected},
 			events: nil, cause: CauseNetwork},
-		{name: "offload", em: emulator.Config{OffloadAfter: 20 * time.Millisecond, OffloadBackoff: 30 * time.Millisecond},
-			cfg:     func(c *Config) { c.Hold = 300 * time.Millisecond },
+		{name: "offload", em: emulator.Config{OffloadAfter: 20 * time.Millisecond, OffloadBackoff: 30 * time.Millisecond}, until: reconnected,
+			cfg:     func(c *Config) { c.Hold = time.Hour },
 			outcome: OutcomeConnected,
 			states:  []State{StateConnecting, StateConnected, StateDisconnecting, StateConnecting, StateConnected, StateDisconnecting, StateDisconnected},
 			check: func(t *testing.T, rep *Report, em *emulator.Server) {
@@ -187,8 +188,15 @@ func TestEmulatorScenarios(t *testing.T) {
 			if sc.cfg != nil {
 				sc.cfg(&cfg)
 			}
-			rep := runProbe(t, cfg)
+			ctx := context.Background()
+			if sc.until != nil {
+				ctx = stopWhen(t, &cfg, sc.until())
+			}
+			rep := runProbeCtx(t, ctx, cfg)
 			wantOutcome(t, rep, sc.outcome)
+			if sc.until != nil && !rep.Interrupted {
+				t.Errorf("the run ended before what the test waits for")
+			}
 			wantStates(t, rep, sc.states...)
 			if got := eventNames(rep); !reflect.DeepEqual(got, sc.events) {
 				t.Errorf("events = %v, want %v", got, sc.events)

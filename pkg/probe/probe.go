@@ -47,14 +47,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	runCtx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, errRunTimeout)
 	defer cancel()
+	deadline, _ := runCtx.Deadline()
 	r := &run{
-		cfg:   cfg,
-		ctx:   runCtx,
-		start: time.Now(),
-		inner: InnerDisconnected,
-		bo:    backoff{policy: cfg.Backoff},
-		log:   debuglog.Component(cfg.Logger, "probe"),
-		flog:  debuglog.Component(cfg.Logger, "frame"),
+		cfg:      cfg,
+		ctx:      runCtx,
+		parent:   ctx,
+		deadline: deadline,
+		start:    time.Now(),
+		inner:    InnerDisconnected,
+		bo:       backoff{policy: cfg.Backoff},
+		log:      debuglog.Component(cfg.Logger, "probe"),
+		flog:     debuglog.Component(cfg.Logger, "frame"),
 	}
 	r.rep = Report{
 		URL:         cfg.URL,
@@ -76,11 +79,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 type run struct {
-	cfg   Config
-	ctx   context.Context
-	start time.Time
-	log   *slog.Logger
-	flog  *slog.Logger
+	cfg      Config
+	ctx      context.Context
+	parent   context.Context // the caller's: its end is an interruption, not a timeout
+	deadline time.Time       // the run's, also on the monotonic clock
+	start    time.Time
+	log      *slog.Logger
+	flog     *slog.Logger
 
 	rep    Report
 	inner  Inner
@@ -111,6 +116,16 @@ type run struct {
 }
 
 func (r *run) since() time.Duration { return time.Since(r.start) }
+
+// over reports whether the run has ended. It reads the clock as well as the
+// context: a starved process wakes with every timer due at once, and the
+// context's own timer may not have run yet; the deadline must win.
+func (r *run) over() bool {
+	return r.ctx.Err() != nil || !time.Now().Before(r.deadline)
+}
+
+// interrupted reports whether the caller, not the timeout, ended the run.
+func (r *run) interrupted() bool { return r.parent.Err() != nil }
 
 func (r *run) emit(u Update) {
 	u.At = r.since()
@@ -234,7 +249,7 @@ func (r *run) loop() {
 			}
 			return
 		}
-		if r.cfg.NoReconnect || r.ctx.Err() != nil {
+		if r.cfg.NoReconnect || r.over() {
 			if r.inner != InnerDisconnected {
 				r.enter(InnerDisconnected)
 			}
@@ -251,10 +266,12 @@ func (r *run) loop() {
 		t := time.NewTimer(delay)
 		select {
 		case <-r.ctx.Done():
-			t.Stop()
+		case <-t.C:
+		}
+		t.Stop()
+		if r.over() {
 			r.enter(InnerDisconnected)
 			return
-		case <-t.C:
 		}
 		r.enter(InnerConnecting)
 	}
@@ -329,7 +346,7 @@ func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
 // turns the context deadline into a socket deadline, whose i/o timeout can
 // beat the context's own timer by a hair.
 func (r *run) runOver(err error) bool {
-	if r.ctx.Err() != nil {
+	if r.over() {
 		return true
 	}
 	var ne net.Error
@@ -388,11 +405,11 @@ func (r *run) send(s *session, m twilsock.Message, payload []byte) {
 
 func (r *run) writeDeadline() time.Time {
 	d := time.Now().Add(writeTimeout)
-	if r.ctx.Err() != nil {
+	if r.over() {
 		return time.Now().Add(closeGrace)
 	}
-	if dl, ok := r.ctx.Deadline(); ok && dl.Before(d) {
-		return dl
+	if r.deadline.Before(d) {
+		return r.deadline
 	}
 	return d
 }
@@ -466,9 +483,12 @@ func (r *run) serve(s *session, a *attempt) step {
 	}
 
 	for {
+		if r.over() {
+			return r.endRun(s)
+		}
 		select {
 		case <-r.ctx.Done():
-			return r.deadline(s)
+			return r.endRun(s)
 
 		case in := <-s.in:
 			if st, end := handle(in); end {
@@ -662,6 +682,8 @@ func (r *run) update(s *session, why string) {
 	if err != nil {
 		if why == "renew" {
 			r.renewErr = err
+		} else {
+			r.warn("no update was sent: the token source failed: " + err.Error())
 		}
 		r.event(Event{Name: EventTokenRefreshFailed, Message: err.Error()})
 		return
@@ -769,7 +791,7 @@ func (r *run) serverClose(s *session, f *twilsock.Frame) step {
 	}
 	r.lastFail = cause
 	r.waitDisconnect()
-	if r.ctx.Err() != nil {
+	if r.over() {
 		r.enter(InnerDisconnected)
 		return done
 	}
@@ -813,7 +835,7 @@ func (r *run) socketLost(s *session, a *attempt) step {
 	// The SDK emits no connectionError when an open socket closes: it goes
 	// straight to retrying (twilsock-transcript.md, scenario f).
 	s.close()
-	if r.ctx.Err() != nil {
+	if r.over() {
 		r.enter(InnerDisconnected)
 		return done
 	}
@@ -830,7 +852,7 @@ func (r *run) peerDead(s *session) step {
 	r.lastFail = c
 	r.event(Event{Name: EventPeerUnresponsive, Message: c.Message})
 	s.close()
-	if r.ctx.Err() != nil {
+	if r.over() {
 		r.enter(InnerDisconnected)
 		return done
 	}
@@ -854,9 +876,9 @@ func (r *run) requestTimedOut(s *session, a *attempt) (step, bool) {
 	return retry(msg), true
 }
 
-// deadline: the run is over (timeout or the caller's cancel) with the socket open.
-func (r *run) deadline(s *session) step {
-	if context.Cause(r.ctx) != errRunTimeout {
+// endRun: the run is over (timeout or the caller's cancel) with the socket open.
+func (r *run) endRun(s *session) step {
+	if r.interrupted() {
 		r.rep.Interrupted = true
 	}
 	switch r.inner {
@@ -913,7 +935,7 @@ wait:
 
 func (r *run) timeoutCause(phase Phase) *Cause {
 	what := fmt.Sprintf("timed out after %s", roundDur(r.cfg.Timeout))
-	if context.Cause(r.ctx) != errRunTimeout {
+	if r.interrupted() {
 		what = "interrupted"
 	}
 	c := &Cause{Kind: CauseTimeout, Phase: phase, Message: fmt.Sprintf("%s during %s", what, phaseWords(phase, r.cfg.URL))}

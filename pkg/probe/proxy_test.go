@@ -2,6 +2,7 @@ package probe
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"strings"
@@ -205,6 +206,8 @@ func TestFaults(t *testing.T) {
 		outcome Outcome
 		kind    CauseKind
 		phase   Phase
+
+		untilReconnected bool // hold until a second connect, then stop
 	}{
 		{name: "latency", fault: faultLatency, timeout: 2 * time.Second, outcome: OutcomeConnected},
 		{name: "cut mid-frame, recovers", fault: faultCutMidFrame, timeout: 2 * time.Second, outcome: OutcomeConnected},
@@ -218,8 +221,8 @@ func TestFaults(t *testing.T) {
 			outcome: OutcomeUnreachable, kind: CauseTimeout, phase: PhaseUpgrade},
 		{name: "half-open while holding", fault: faultHalfOpen, timeout: 2 * time.Second, hold: 5 * time.Second,
 			ping: 20 * time.Millisecond, noRetry: true, outcome: OutcomeDisconnected, kind: CauseNetwork},
-		{name: "half-open, recovers", fault: faultHalfOpen, timeout: 2 * time.Second, hold: 300 * time.Millisecond,
-			ping: 20 * time.Millisecond, outcome: OutcomeConnected},
+		{name: "half-open, recovers", fault: faultHalfOpen, timeout: 2 * time.Second, hold: time.Hour,
+			ping: 20 * time.Millisecond, outcome: OutcomeConnected, untilReconnected: true},
 		{name: "half-open past the timeout", fault: faultHalfOpen, timeout: 300 * time.Millisecond, hold: 5 * time.Second,
 			outcome: OutcomeConnected},
 	} {
@@ -228,7 +231,14 @@ func TestFaults(t *testing.T) {
 			p := newFaultProxy(t, strings.TrimPrefix(fs.srv.URL, "http://"), tc.fault)
 			cfg := fastConfig("ws://"+p.addr()+"/v3/wsconnect", mintToken(t, testSecret, time.Hour, ""))
 			cfg.Timeout, cfg.Hold, cfg.PingInterval, cfg.NoReconnect = tc.timeout, tc.hold, tc.ping, tc.noRetry
-			rep := runProbe(t, cfg) // fails if it overruns timeout + 1s
+			ctx := context.Background()
+			if tc.untilReconnected {
+				ctx = stopWhen(t, &cfg, reconnected())
+			}
+			rep := runProbeCtx(t, ctx, cfg) // fails if it overruns timeout + 1s
+			if tc.untilReconnected && !rep.Interrupted {
+				t.Errorf("never reconnected: states %v, events %v", states(rep), eventNames(rep))
+			}
 			wantOutcome(t, rep, tc.outcome)
 			if tc.outcome == OutcomeConnected {
 				if rep.Cause != nil {
