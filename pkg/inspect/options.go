@@ -60,7 +60,9 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 // WithAt judges the token as of t.
 func WithAt(t time.Time) Option { return WithClock(func() time.Time { return t }) }
 
-// WithProduct requires the grant of a product (default conversations).
+// WithProduct requires the grant of a product (default conversations). A
+// name that is none of the Products is judged as ProductAny; ParseProduct
+// checks user input first.
 func WithProduct(p Product) Option { return func(c *config) { c.product = p } }
 
 // WithMinRemaining raises expires_soon as an error when less than d is left
