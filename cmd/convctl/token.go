@@ -158,7 +158,7 @@ Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or input error.`,
 					opts.BatchIn = f.IO.In
 				}
 			} else {
-				if arg == "" && !tokens.any() && !f.IO.IsStdinTTY() {
+				if arg == "" && !tokenSourceGiven(&tokens) && !f.IO.IsStdinTTY() {
 					arg = "-" // something is piped in: that is the token
 				}
 				src, err := tokens.source(f, arg)
@@ -184,7 +184,8 @@ Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or input error.`,
 	return cmd
 }
 
-func (t *tokenFlags) any() bool {
+// tokenSourceGiven reports whether any token source flag was given.
+func tokenSourceGiven(t *tokenFlags) bool {
 	return t.file != "" || t.env != "" || t.cmd != "" || t.url != ""
 }
 
