@@ -13,6 +13,20 @@ import (
 // verify, check exp/nbf/iat only):
 //
 //	go test -run '^$' -bench . -benchmem ./pkg/inspect/
+//
+// Measured 2026-11-25 on the shared 2-core AMD EPYC dev box (busy: load 5-8,
+// so absolute figures are pessimistic; the ratio held in every run), medians
+// of -count 5:
+//
+//	BenchmarkInspector           2335 ns/op   1088 B/op   3 allocs/op
+//	BenchmarkInspect (one-shot)  3808 ns/op   2528 B/op  14 allocs/op
+//	BenchmarkJWTParseMapClaims   7114 ns/op   4600 B/op  77 allocs/op
+//	BenchmarkInspectorParallel   1395 ns/op on 2 cores (~360k tokens/s per core)
+//	BenchmarkMint                2005 ns/op   1568 B/op  10 allocs/op
+//
+// End to end, `GOMAXPROCS=1 convctl token inspect --batch` over 500k tokens
+// (read, judge with HMAC, write JSON lines) took 1.6-1.7 s of CPU, 3.3 µs a
+// token; a loop calling jwt.Parse on the same lines took 4.2-4.6 s, 9 µs.
 
 func benchToken(b *testing.B) (token string, secret []byte, at time.Time) {
 	b.Helper()
