@@ -87,6 +87,7 @@ async function main() {
   const secret = process.env[SECRET_ENV];
   if (!secret) usage(`${SECRET_ENV} is not set`);
 
+  clients.load(sc.client);
   const rec = new Recorder();
   let handle = null;
   let finished = false;

@@ -4,9 +4,23 @@
 // the URL is a silent log level, so their console output cannot corrupt the
 // JSON lines on stdout.
 
-// Each client is loaded only when a scenario asks for it: loading
+// Each driver loads only the client its scenario uses (load, below):
 // @twilio/conversations costs more CPU than most scenarios, and the suite runs
 // many drivers at once.
+
+const modules = {
+  twilsock: () => require('twilsock'),
+  conversations: () => require('@twilio/conversations'),
+};
+
+/**
+ * load requires a client's package up front. Under a loaded machine that can
+ * take seconds, which must not eat into the life of a short token minted
+ * just before the client opens.
+ */
+function load(kind) {
+  modules[kind]();
+}
 
 /** compactError keeps the public fields of a connectionError / initFailed payload. */
 function compactError(err) {
@@ -25,7 +39,7 @@ function compactError(err) {
  * Its public states arrive as stateChanged.
  */
 function twilsock(rec, { url, token }) {
-  const { TwilsockClient } = require('twilsock');
+  const { TwilsockClient } = modules.twilsock();
   const client = new TwilsockClient(token, 'ip_messaging', { twilsock: { uri: url }, logLevel: 'silent' });
   client.on('stateChanged', (s) => rec.state(s));
   client.on('connected', () => rec.event('connected'));
@@ -54,7 +68,7 @@ function twilsock(rec, { url, token }) {
  * as stateChanged, which we record as an event so the two never mix.
  */
 function conversations(rec, { url, token }) {
-  const { Client: ConversationsClient } = require('@twilio/conversations');
+  const { Client: ConversationsClient } = modules.conversations();
   const client = new ConversationsClient(token, { twilsock: { uri: url }, logLevel: 'silent' });
   client.on('connectionStateChanged', (s) => rec.state(s));
   client.on('stateChanged', (s) => rec.event('stateChanged', s));
@@ -72,4 +86,4 @@ function conversations(rec, { url, token }) {
   };
 }
 
-module.exports = { twilsock, conversations, compactError };
+module.exports = { twilsock, conversations, load, compactError };
