@@ -103,8 +103,11 @@ func Decode(b []byte) (*Frame, error) {
 	if raw[0] != '{' {
 		return nil, frameErr(pos, ErrMalformed, "header must be a JSON object, starts with %q", raw[0])
 	}
-	if err := json.Unmarshal(raw, &f.Header); err != nil {
-		return nil, jsonErr(pos, raw, err)
+	if !decodeHeader(raw, &f.Header) {
+		f.Header = Header{}
+		if err := json.Unmarshal(raw, &f.Header); err != nil {
+			return nil, jsonErr(pos, raw, err)
+		}
 	}
 	if f.Header.Method == "" {
 		return nil, frameErr(pos, ErrMalformed, "header has no method")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -400,6 +401,36 @@ func TestIsJSONPayload(t *testing.T) {
 	} {
 		if got := IsJSONPayload(pt); got != want {
 			t.Errorf("IsJSONPayload(%q) = %v", pt, got)
+		}
+	}
+}
+
+// Every header the SDK and the service were seen writing takes the fast
+// path, and decodes exactly as encoding/json decodes it.
+func TestFastHeaderDecoderTakesRealHeaders(t *testing.T) {
+	hdrs := []string{serverInitReply, serverReject, serverClose410, serverClose308, serverUpstream, serverUpdate}
+	for _, sf := range sdkFrames {
+		hdrs = append(hdrs, sf.header)
+	}
+	for _, h := range hdrs {
+		var fast, slow Header
+		if !decodeHeader([]byte(h), &fast) {
+			t.Errorf("fast path refused %.80s…", h)
+			continue
+		}
+		if err := json.Unmarshal([]byte(h), &slow); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Errorf("decoders disagree on %.80s…:\nfast %+v\nslow %+v", h, fast, slow)
+		}
+	}
+	// And hands what it does not handle to encoding/json.
+	for _, h := range []string{`{"id":"a\"b","method":"m"}`, `{"Method":"m"}`, `{"method":"m","method":"n"}`,
+		`{"method":"m","payload_size":1.0}`, "{\"method\":\"\xff\"}"} {
+		var fast Header
+		if decodeHeader([]byte(h), &fast) {
+			t.Errorf("fast path took %q", h)
 		}
 	}
 }

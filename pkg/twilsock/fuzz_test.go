@@ -2,7 +2,9 @@ package twilsock
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -67,6 +69,37 @@ func FuzzFrame(f *testing.F) {
 		}
 		if !bytes.Equal(enc1, enc2) {
 			t.Fatalf("encoding is not stable:\n%q\n%q", enc1, enc2)
+		}
+	})
+}
+
+// FuzzHeaderDecoder checks the fast header decoder against encoding/json:
+// whenever it accepts a header, encoding/json accepts it too and decodes the
+// same value.
+func FuzzHeaderDecoder(f *testing.F) {
+	for _, sf := range sdkFrames {
+		f.Add([]byte(sf.header))
+	}
+	for _, h := range []string{serverInitReply, serverReject, serverClose410, serverClose308, serverUpstream, serverUpdate,
+		`{"id":"x","method":"m","Method":"M"}`, `{"id":"x","id":"y"}`, `{"id":null,"status":null,"metadata":null}`,
+		`{"tweaks":{"a":[1,-2.5e3,true,false,null,"\u00e9\n"]},"debug_info":"x"}`, `{"payload_size":-0}`, `{"payload_size":01}`,
+		`{"capabilities":["a",null,"b"],"registrations":[{"message_types":[]}],"init_registrations":[]}`,
+		`{"events":[{"start":1,"end":2.5}]}`, `{"http_request":{"params":{"a":1}},"http_headers":{"a":"b"},"offline_storage":{"x":{"storage_id":"s"}}}`,
+		`{"ſtatus":{}}`, `{"status":{"code":200,"Code":1}}`, "{\"id\":\"\xff\"}", `{"id":"é"} `, `{"a":1}x`,
+	} {
+		f.Add([]byte(h))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var fast Header
+		if !decodeHeader(raw, &fast) {
+			return
+		}
+		var slow Header
+		if err := json.Unmarshal(raw, &slow); err != nil {
+			t.Fatalf("fast decoder accepted what encoding/json refuses (%v): %q", err, raw)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("decoders disagree on %q:\nfast %#v\nslow %#v", raw, fast, slow)
 		}
 	})
 }
