@@ -712,6 +712,8 @@ func (p *serveProc) stop() error {
 // waitConnected waits until the control API lists a connected connection.
 func (p *serveProc) waitConnected(ctx context.Context) error {
 	u := "http" + strings.TrimPrefix(strings.TrimSuffix(p.url, "/v3/wsconnect"), "ws") + "/control/connections"
+	// No keep-alive: nothing of this client outlives the server it polls.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -719,7 +721,7 @@ func (p *serveProc) waitConnected(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if res, err := http.DefaultClient.Do(req); err == nil {
+		if res, err := client.Do(req); err == nil {
 			var list struct {
 				Connections []struct {
 					State string `json:"state"`
