@@ -655,7 +655,7 @@ func (r *run) onConnected(s *session, a *attempt, h *twilsock.Header) {
 	}
 	r.enter(InnerConnected)
 	if r.lost != nil {
-		r.warn(fmt.Sprintf("the connection was lost (%s) and came back after %d reconnect(s)", r.lost.Message, len(r.rep.Reconnects)))
+		r.warn(fmt.Sprintf("%s; it came back after %d reconnect(s)", r.lost.Message, len(r.rep.Reconnects)))
 		r.lost = nil
 	}
 	if !r.everConnected {
