@@ -201,7 +201,9 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	logger := debuglog.New(opts.IO.ErrOut, debuglog.Options{Level: level, Format: form, Color: opts.IO.ErrColorEnabled()})
 	log := debuglog.Component(logger, "serve")
 
-	ln, err := net.Listen("tcp", opts.Addr)
+	// No TCP keepalive: the server pings every WebSocket itself, and each
+	// accepted connection saves the syscalls that would set it up.
+	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", opts.Addr)
 	if err != nil {
 		return cannotFinish(fmt.Errorf("listening on %s: %w", opts.Addr, err))
 	}

@@ -1,3 +1,0 @@
-package emulator
-
-func runChild() bool { return false }
