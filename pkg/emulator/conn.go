@@ -54,7 +54,8 @@ type outgoing struct {
 	frame []byte
 
 	// Effects of an outFrame, applied once it is written.
-	expires   time.Time // a token expiring then is now in force: (re)arm its timers
+	session   bool      // a session is in force (init or update accepted): no grace period runs
+	expires   time.Time // with session: the token's exp, to (re)arm its timers
 	disarm    bool      // no token is in force any more: stop its timers, expect the client to close
 	armFaults bool      // this is the server's first initialised connection
 
@@ -297,7 +298,7 @@ func (c *conn) onInit(h *twilsock.Header) bool {
 	arm := c.s.faultsArmed.CompareAndSwap(false, true)
 	c.s.log.Info("init accepted", "conn", c.id, "identity", v.identity, "expires_in", v.expires.Sub(now).Round(time.Second),
 		"resumed", cts.Reused)
-	return c.send(outgoing{frame: frame, expires: v.expires, armFaults: arm})
+	return c.send(outgoing{frame: frame, session: true, expires: v.expires, armFaults: arm})
 }
 
 func (c *conn) onUpdate(h *twilsock.Header) bool {
@@ -320,7 +321,7 @@ func (c *conn) onUpdate(h *twilsock.Header) bool {
 	c.s.stats.updates.Add(1)
 	c.s.log.Info("token updated", "conn", c.id, "identity", v.identity,
 		"expires_in", v.expires.Sub(c.s.cfg.Clock()).Round(time.Second))
-	return c.send(outgoing{frame: frame, expires: v.expires})
+	return c.send(outgoing{frame: frame, session: true, expires: v.expires})
 }
 
 // deny answers init or update with 401 and a Twilio error code. The SDK then
@@ -505,8 +506,10 @@ func (c *conn) apply(m outgoing, t *timers) (end ending, done bool) {
 			stop(&t.expiry)
 			c.startGrace(t)
 		}
-		if !m.expires.IsZero() && c.getState() == stateConnected {
-			if !c.arm(t, m.expires) {
+		if m.session && c.getState() == stateConnected {
+			// A client denied once may init again on the same socket.
+			stop(&t.grace)
+			if !m.expires.IsZero() && !c.arm(t, m.expires) {
 				return endCut, true
 			}
 		}

@@ -519,3 +519,19 @@ func TestDeclinesCompression(t *testing.T) {
 		t.Errorf("server accepted extensions %q", ext)
 	}
 }
+
+// A client denied once may send init again on the same socket; accepted, it
+// is not closed when the denial's grace period runs out.
+func TestInitAgainAfterDenial(t *testing.T) {
+	ts := startServer(t, Config{CloseGrace: 30 * time.Millisecond})
+	c := dial(t, ts.url)
+	if r := c.init(mint(t, signedWith("not the server's secret at all")), nil); r.Header.Status.Code != 401 {
+		t.Fatalf("first init: %s", r.RawHeader)
+	}
+	if r := c.init(mint(t), nil); !r.Header.Status.OK() {
+		t.Fatalf("second init: %s", r.RawHeader)
+	}
+	if _, err := c.next(150 * time.Millisecond); !isTimeout(err) {
+		t.Errorf("after a successful init: %v, want the connection left open", err)
+	}
+}
