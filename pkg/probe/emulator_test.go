@@ -144,7 +144,7 @@ func TestEmulatorScenarios(t *testing.T) {
 			}},
 		{name: "drop, no reconnect", em: emulator.Config{DropAfter: 20 * time.Millisecond},
 			cfg:     func(c *Config) { c.Hold = 5 * time.Second; c.NoReconnect = true },
-			outcome: OutcomeDisconnected, states: []State{StateConnecting, StateConnected, StateDisconnected},
+			outcome: OutcomeDisconnected, states: []State{StateConnecting, StateConnected, StateDisconnecting, StateDisconnected},
 			events: nil, cause: CauseNetwork},
 		{name: "offload", em: emulator.Config{OffloadAfter: 20 * time.Millisecond, OffloadBackoff: 30 * time.Millisecond}, until: reconnected,
 			cfg:     func(c *Config) { c.Hold = time.Hour },
@@ -167,7 +167,7 @@ func TestEmulatorScenarios(t *testing.T) {
 			}},
 		{name: "refused upgrades, no reconnect", em: emulator.Config{RefuseUpgrades: 2},
 			cfg:     func(c *Config) { c.NoReconnect = true },
-			outcome: OutcomeUnreachable, states: []State{StateConnecting, StateDisconnected}, events: []string{EventConnectionError},
+			outcome: OutcomeUnreachable, states: []State{StateConnecting, StateDisconnecting, StateDisconnected}, events: []string{EventConnectionError},
 			cause: CauseNetwork, status: 503, phase: PhaseUpgrade,
 			check: func(t *testing.T, rep *Report, _ *emulator.Server) {
 				if rep.Upgrade == nil || rep.Upgrade.Headers["Retry-After"] != "1" {

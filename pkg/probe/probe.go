@@ -243,16 +243,8 @@ func (r *run) loop() {
 	r.enter(InnerConnecting)
 	for {
 		st := r.attempt()
-		if st.done {
-			if r.inner == InnerConnecting || r.inner == InnerRetrying || r.inner == InnerError {
-				r.enter(InnerDisconnected)
-			}
-			return
-		}
-		if r.cfg.NoReconnect || r.over() {
-			if r.inner != InnerDisconnected {
-				r.enter(InnerDisconnected)
-			}
+		if st.done || r.cfg.NoReconnect || r.over() {
+			r.giveUp()
 			return
 		}
 		if r.inner != InnerRetrying {
@@ -270,11 +262,25 @@ func (r *run) loop() {
 		}
 		t.Stop()
 		if r.over() {
-			r.enter(InnerDisconnected)
+			r.giveUp()
 			return
 		}
 		r.enter(InnerConnecting)
 	}
+}
+
+// giveUp ends a run left without a socket. Like the SDK's retrier giving up,
+// or an app calling disconnect() while it reconnects, it passes through
+// disconnecting; denied and unsupported are final as they are.
+func (r *run) giveUp() {
+	switch r.inner {
+	case InnerDisconnected, InnerRejected, InnerUnsupported:
+		return
+	}
+	if r.inner.Public() != StateDisconnecting {
+		r.enter(InnerDisconnecting)
+	}
+	r.enter(InnerDisconnected)
 }
 
 // attempt dials, initialises and serves one connection.
@@ -792,7 +798,6 @@ func (r *run) serverClose(s *session, f *twilsock.Frame) step {
 	r.lastFail = cause
 	r.waitDisconnect()
 	if r.over() {
-		r.enter(InnerDisconnected)
 		return done
 	}
 	return retry(cause.Message)
@@ -836,7 +841,6 @@ func (r *run) socketLost(s *session, a *attempt) step {
 	// straight to retrying (twilsock-transcript.md, scenario f).
 	s.close()
 	if r.over() {
-		r.enter(InnerDisconnected)
 		return done
 	}
 	return retry(desc)
@@ -853,7 +857,6 @@ func (r *run) peerDead(s *session) step {
 	r.event(Event{Name: EventPeerUnresponsive, Message: c.Message})
 	s.close()
 	if r.over() {
-		r.enter(InnerDisconnected)
 		return done
 	}
 	return retry("no pong")

@@ -551,7 +551,8 @@ func TestDropNoReconnect(t *testing.T) {
 	cfg.NoReconnect = true
 	rep := runProbe(t, cfg)
 	wantOutcome(t, rep, OutcomeDisconnected)
-	wantStates(t, rep, StateConnecting, StateConnected, StateDisconnected)
+	// Giving up passes through disconnecting, as the SDK always does.
+	wantStates(t, rep, StateConnecting, StateConnected, StateDisconnecting, StateDisconnected)
 	wantCause(t, rep, CauseNetwork, 0, 0)
 	if fs.upgrades.Load() != 1 || len(rep.Reconnects) != 0 {
 		t.Errorf("reconnected with NoReconnect")
@@ -672,7 +673,7 @@ func TestRefusedUpgradesForever(t *testing.T) {
 	cfg.Timeout = 300 * time.Millisecond
 	rep := runProbe(t, cfg)
 	wantOutcome(t, rep, OutcomeUnreachable)
-	wantStates(t, rep, StateConnecting, StateDisconnected)
+	wantStates(t, rep, StateConnecting, StateDisconnecting, StateDisconnected)
 	wantCause(t, rep, CauseNetwork, 503, 0)
 	if !strings.Contains(rep.Cause.Hint, "refused the WebSocket upgrade") || rep.Cause.Phase != PhaseUpgrade {
 		t.Errorf("cause = %+v", rep.Cause)
@@ -727,7 +728,7 @@ func TestNothingListening(t *testing.T) {
 	cfg.NoReconnect = true
 	rep := runProbe(t, cfg)
 	wantOutcome(t, rep, OutcomeUnreachable)
-	wantStates(t, rep, StateConnecting, StateDisconnected)
+	wantStates(t, rep, StateConnecting, StateDisconnecting, StateDisconnected)
 	wantCause(t, rep, CauseNetwork, 0, 0)
 	if rep.Cause.Phase != PhaseTCP || !strings.Contains(rep.Cause.Message, "refused") {
 		t.Errorf("cause = %+v", rep.Cause)
