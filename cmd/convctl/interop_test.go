@@ -390,9 +390,9 @@ func interopCases() []interopCase {
 			},
 			connect: &connectCase{
 				stopServeWhenConnected: true, collapseRepeats: true,
+				// Giving up at --timeout while reconnecting must pass through
+				// disconnecting, as an app's disconnect() does in the SDK.
 				args: []string{"--hold", "5s", "--timeout", "8s"}, exit: exitFailed, outcome: "disconnected", cause: "offload",
-				knownDiscrepancy: "giving up while reconnecting (--timeout), connect goes connecting -> disconnected; " +
-					"the SDK never skips disconnecting (an app's disconnect() and the SDK's own retrier give-up both pass through it)",
 			},
 		},
 		{
