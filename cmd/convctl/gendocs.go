@@ -34,6 +34,9 @@ var docsEpoch = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 
 func writeDocs(root *cobra.Command, dir string) error {
 	root.DisableAutoGenTag = true
+	// cobra adds its completion command only when executing; add it now so the
+	// reference is the same whether written by the command or by the test.
+	root.InitDefaultCompletionCmd()
 	md := filepath.Join(dir, "commands")
 	man := filepath.Join(dir, "man")
 	for _, d := range []string{md, man} {

@@ -129,7 +129,12 @@ func (r *run) expiryHint(c *Cause) string {
 		return c.Hint
 	}
 	var parts []string
+	// The 410 is for the token that was warned about, not a renewal that
+	// lost the race to it.
 	exp := r.tokenRep.ExpiresAt
+	if r.warnedExpiry != nil {
+		exp = r.warnedExpiry
+	}
 	if exp != nil {
 		parts = append(parts, fmt.Sprintf("the token expired at %s", exp.UTC().Format(time.RFC3339)))
 	}

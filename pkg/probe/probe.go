@@ -110,6 +110,7 @@ type run struct {
 
 	// For explaining an expiry.
 	aboutToExpire   *time.Time // wall clock when tokenAboutToExpire came
+	warnedExpiry    *time.Time // expiry of the token in use when tokenAboutToExpire came
 	renewErr        error
 	renewedSameExp  bool
 	updatesAccepted int
@@ -592,6 +593,9 @@ func (r *run) onMessage(s *session, a *attempt, in inbound) (st step, end bool) 
 		if h.ClientUpdateType == twilsock.ClientUpdateTokenAboutToExpire {
 			now := r.cfg.Now()
 			r.aboutToExpire = &now
+			if r.tokenRep != nil {
+				r.warnedExpiry = r.tokenRep.ExpiresAt
+			}
 			r.event(Event{Name: EventTokenAboutToExpire})
 			if r.cfg.Renew && r.inner == InnerConnected {
 				r.update(s, "renew")
