@@ -9,10 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -114,7 +112,6 @@ const (
 	checkPing = 5 * time.Second
 )
 
-var checkRegionRE = regexp.MustCompile(`^[a-z]{2}[0-9]$`)
 
 func newCmdCheck(f *Factory) *cobra.Command { return newCmdCheckWith(f, runCheck) }
 
@@ -216,14 +213,14 @@ func (o *CheckOptions) validate(cmd *cobra.Command, region, product string) erro
 	case o.Local:
 		o.URL = ""
 	case o.URL != "":
-		if err := checkWSURLFlag(o.URL); err != nil {
+		if err := checkWSURL(o.URL); err != nil {
 			return err
 		}
 	default:
-		if !checkRegionRE.MatchString(region) {
+		if !regionRE.MatchString(region) {
 			return usageErrorf("--region %q is not a Twilio region (like us1, ie1, au1)", region)
 		}
-		o.URL = "wss://tsock." + region + ".twilio.com/v3/wsconnect"
+		o.URL = regionURL(region)
 	}
 	p, ok := inspect.ParseProduct(product)
 	if !ok {
@@ -247,22 +244,6 @@ func (o *CheckOptions) validate(cmd *cobra.Command, region, product string) erro
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return usageErrorf("--junit %s: directory %s does not exist", o.JUnit, dir)
 		}
-	}
-	return nil
-}
-
-func checkWSURLFlag(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return usageErrorf("--url %q: %v", raw, err)
-	}
-	switch {
-	case u.Scheme == "http" || u.Scheme == "https":
-		return usageErrorf("--url %q: Twilsock is a WebSocket; use ws:// or wss://", raw)
-	case u.Scheme != "ws" && u.Scheme != "wss":
-		return usageErrorf("--url %q: want ws:// or wss://", raw)
-	case u.Host == "":
-		return usageErrorf("--url %q has no host", raw)
 	}
 	return nil
 }
