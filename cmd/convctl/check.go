@@ -112,7 +112,6 @@ const (
 	checkPing = 5 * time.Second
 )
 
-
 func newCmdCheck(f *Factory) *cobra.Command { return newCmdCheckWith(f, runCheck) }
 
 // newCmdCheckWith builds the command around runF, so tests can check what
