@@ -715,24 +715,8 @@ func (j *judge) checkChat(chat jsonValue, required bool) {
 	if !chat.present() || chat.kind() != kindObject {
 		return
 	}
-	var service, endpoint, role, push jsonValue
-	m := chat.members()
-	for {
-		k, v, ok := m.next()
-		if !ok {
-			break
-		}
-		switch k {
-		case "service_sid":
-			service = v
-		case "endpoint_id":
-			endpoint = v
-		case "deployment_role_sid":
-			role = v
-		case "push_credential_sid":
-			push = v
-		}
-	}
+	f := chat.pick("service_sid", "endpoint_id", "deployment_role_sid", "push_credential_sid")
+	service, endpoint, role, push := f[0], f[1], f[2], f[3]
 	j.checkServiceSID(grantChat, service, required)
 	j.checkOptionalString(grantChat, "endpoint_id", endpoint)
 	j.checkOptionalString(grantChat, "deployment_role_sid", role)
@@ -743,20 +727,8 @@ func (j *judge) checkSync(sync jsonValue) {
 	if !sync.present() || sync.kind() != kindObject {
 		return
 	}
-	var service, endpoint jsonValue
-	m := sync.members()
-	for {
-		k, v, ok := m.next()
-		if !ok {
-			break
-		}
-		switch k {
-		case "service_sid":
-			service = v
-		case "endpoint_id":
-			endpoint = v
-		}
-	}
+	f := sync.pick("service_sid", "endpoint_id")
+	service, endpoint := f[0], f[1]
 	// Without service_sid Sync uses the account's default service.
 	if s, ok := service.str(); !ok || s != "default" {
 		j.checkServiceSID(grantSync, service, false)
@@ -768,37 +740,11 @@ func (j *judge) checkVoice(voice jsonValue, required bool) {
 	if !voice.present() || voice.kind() != kindObject {
 		return
 	}
-	var incoming, outgoing, push, endpoint jsonValue
-	m := voice.members()
-	for {
-		k, v, ok := m.next()
-		if !ok {
-			break
-		}
-		switch k {
-		case "incoming":
-			incoming = v
-		case "outgoing":
-			outgoing = v
-		case "push_credential_sid":
-			push = v
-		case "endpoint_id":
-			endpoint = v
-		}
-	}
+	f := voice.pick("incoming", "outgoing", "push_credential_sid", "endpoint_id")
+	incoming, outgoing, push, endpoint := f[0], f[1], f[2], f[3]
 	allowsIn, hasApp := false, false
 	if incoming.present() {
-		var allow jsonValue
-		im := incoming.members()
-		for {
-			k, v, ok := im.next()
-			if !ok {
-				break
-			}
-			if k == "allow" {
-				allow = v
-			}
-		}
+		allow := incoming.pick("allow")[0]
 		b, isBool := allow.boolean()
 		switch {
 		case incoming.kind() != kindObject:
@@ -810,20 +756,8 @@ func (j *judge) checkVoice(voice jsonValue, required bool) {
 		}
 	}
 	if outgoing.present() {
-		var app, params jsonValue
-		om := outgoing.members()
-		for {
-			k, v, ok := om.next()
-			if !ok {
-				break
-			}
-			switch k {
-			case "application_sid":
-				app = v
-			case "params":
-				params = v
-			}
-		}
+		out := outgoing.pick("application_sid", "params")
+		app, params := out[0], out[1]
 		if outgoing.kind() != kindObject {
 			j.add(SeverityError, CodeBadGrant, TwilioInvalidGrants, "voice.outgoing is "+outgoing.kindName()+"; it must be an object such as {\"application_sid\": \"AP…\"}", "set outgoingApplicationSid in VoiceGrant")
 		} else {

@@ -190,6 +190,25 @@ type members struct {
 
 // members returns an iterator over an object value's members; it yields
 // nothing when v is not an object.
+// pick returns the members named names[0..3] of an object in that order,
+// the last one winning when a key repeats; absent ones are zero. It reads the
+// object once, and returns an array rather than filling a slice so that the
+// values (which point into the judge's documents) do not escape to the heap.
+func (v jsonValue) pick(names ...string) (out [4]jsonValue) {
+	m := v.members()
+	for {
+		k, val, ok := m.next()
+		if !ok {
+			return out
+		}
+		for i, n := range names[:min(len(names), len(out))] {
+			if k == n {
+				out[i] = val
+			}
+		}
+	}
+}
+
 func (v jsonValue) members() members {
 	if v.kind() != kindObject {
 		return members{}
