@@ -12,11 +12,14 @@ import (
 	"syscall"
 )
 
-func main() {
+func main() { os.Exit(runProcess()) }
+
+// runProcess runs the process's own command line with SIGINT and SIGTERM
+// cancelling the context, so long commands (serve, connect --hold) stop cleanly.
+func runProcess() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], SystemIO(os.Getenv), os.Getenv)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, os.Args[1:], SystemIO(os.Getenv), os.Getenv)
 }
 
 // run executes one command line and returns the exit code. It is the one

@@ -1,9 +1,10 @@
 package main
 
 import (
-	"context"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -12,9 +13,7 @@ import (
 // testdata/script/*.txtar.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"convctl": func() {
-			os.Exit(run(context.Background(), os.Args[1:], SystemIO(os.Getenv), os.Getenv))
-		},
+		"convctl": func() { os.Exit(runProcess()) },
 	})
 }
 
@@ -28,5 +27,30 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "1")
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"readurl": cmdReadURL,
+		},
 	})
+}
+
+// cmdReadURL is "readurl VAR FILE": wait (at most 10 s) for a background
+// `convctl serve --url-file FILE` to write its URL, then set $VAR to it.
+func cmdReadURL(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: readurl VAR FILE")
+	}
+	path := ts.MkAbs(args[1])
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if b, err := os.ReadFile(path); err == nil && strings.HasSuffix(string(b), "\n") {
+			ts.Setenv(args[0], strings.TrimSpace(string(b)))
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s did not appear within 10s: did serve start?", args[1])
+		}
+		<-tick.C
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 type ServeOptions struct {
 	IO       *IOStreams
 	Addr     string
+	URLFile  string // write the URL here too, once listening (for scripts that start serve in the background)
 	Secret   []byte // nil only with NoVerify
 	NoVerify bool
 	Debug    bool
@@ -114,6 +116,7 @@ run, so a client that reconnects finds a healthy server.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:0", "listen on `HOST:PORT` (port 0: any free port)")
+	fl.StringVar(&opts.URLFile, "url-file", "", "also write the URL to `PATH` once listening (for scripts that run serve in the background)")
 	sf.register(fl, "that signs the tokens, to verify them,")
 	fl.BoolVar(&opts.NoVerify, "no-verify", false, "accept any token signature (no secret needed); every other rule still applies")
 	fl.StringVar(&product, "product", string(inspect.ProductConversations), "grant a token must carry: "+productNames())
@@ -222,6 +225,13 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 
 	url := wsURL(ln.Addr())
 	fmt.Fprintln(opts.IO.Out, url)
+	if opts.URLFile != "" {
+		if err := writeFileAtomic(opts.URLFile, []byte(url+"\n")); err != nil {
+			_ = hs.Close()
+			<-served
+			return asUsage(fmt.Errorf("--url-file: %w", err))
+		}
+	}
 	attrs := []any{"url", url, "control", strings.TrimSuffix(strings.Replace(url, "ws://", "http://", 1), emulator.PathWS) + "/control/"}
 	if opts.NoVerify {
 		log.Warn("--no-verify: token signatures are not checked")
@@ -286,4 +296,14 @@ func faultList(c *emulator.Config) [][]any {
 	add(c.RefuseUpgrades > 0, "refuse_upgrades", c.RefuseUpgrades)
 	add(c.UpstreamStatus != emulator.DefaultUpstreamStatus, "upstream_status", c.UpstreamStatus)
 	return out
+}
+
+// writeFileAtomic writes data to path through a rename, so a script polling
+// for the file never reads half of it.
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
