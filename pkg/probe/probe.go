@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"runtime"
@@ -123,6 +124,22 @@ func (r *run) since() time.Duration { return time.Since(r.start) }
 // context's own timer may not have run yet; the deadline must win.
 func (r *run) over() bool {
 	return r.ctx.Err() != nil || !time.Now().Before(r.deadline)
+}
+
+// holdOver reports whether a run that has connected has held as long as it
+// was told to: an app's hold timer calls disconnect() even while the SDK is
+// reconnecting, so the run ends there rather than at the timeout.
+func (r *run) holdOver() bool {
+	return !r.firstConnected.IsZero() && !time.Now().Before(r.firstConnected.Add(r.cfg.Hold))
+}
+
+// holdLeft is how long the hold has still to run: forever before the run
+// first connects (the timeout bounds that).
+func (r *run) holdLeft() time.Duration {
+	if r.firstConnected.IsZero() {
+		return math.MaxInt64
+	}
+	return time.Until(r.firstConnected.Add(r.cfg.Hold))
 }
 
 // interrupted reports whether the caller, not the timeout, ended the run.
@@ -244,7 +261,7 @@ func (r *run) loop() {
 	r.enter(InnerConnecting)
 	for {
 		st := r.attempt()
-		if st.done || r.cfg.NoReconnect || r.over() {
+		if st.done || r.cfg.NoReconnect || r.over() || r.holdOver() {
 			r.giveUp()
 			return
 		}
@@ -257,12 +274,15 @@ func (r *run) loop() {
 		r.log.Debug("retry", "attempt", rc.Attempt, "delay", delay, "error", rc.Error)
 		r.emit(Update{Kind: UpdateRetry, Reconnect: &rc, Duration: delay})
 		t := time.NewTimer(delay)
+		hold := time.NewTimer(r.holdLeft())
 		select {
 		case <-r.ctx.Done():
 		case <-t.C:
+		case <-hold.C:
 		}
 		t.Stop()
-		if r.over() {
+		hold.Stop()
+		if r.over() || r.holdOver() {
 			r.giveUp()
 			return
 		}

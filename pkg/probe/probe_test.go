@@ -1038,3 +1038,24 @@ func TestTLS(t *testing.T) {
 		}
 	})
 }
+
+// TestHoldEndsWhileReconnecting: the hold is the app's timer; when it runs out
+// while the SDK is still reconnecting, the app disconnects, so the run ends
+// then, disconnected, instead of retrying until the timeout.
+func TestHoldEndsWhileReconnecting(t *testing.T) {
+	hangUp := func(c *srvConn) { c.ws.NetConn().Close() }
+	fs := newFakeServer(t, scriptDrop, hangUp)
+	cfg := fastConfig(fs.URL, mintToken(t, testSecret, time.Hour, ""))
+	cfg.Hold = 200 * time.Millisecond
+	cfg.Timeout = 20 * time.Second
+	rep := runProbe(t, cfg)
+	wantOutcome(t, rep, OutcomeDisconnected)
+	wantStates(t, rep, StateConnecting, StateConnected, StateConnecting, StateDisconnecting, StateDisconnected)
+	wantCause(t, rep, CauseNetwork, 0, 0)
+	if rep.DurationMS >= float64(cfg.Timeout/time.Millisecond)/2 {
+		t.Errorf("the run took %.0fms: it retried until the timeout instead of ending with the hold", rep.DurationMS)
+	}
+	if len(rep.Reconnects) == 0 {
+		t.Errorf("no reconnect attempts before the hold ran out")
+	}
+}
