@@ -104,14 +104,6 @@ type checkReport struct {
 	Started time.Time `json:"-"`
 }
 
-const (
-	checkDefaultRegion  = "us1"
-	checkDefaultTimeout = 30 * time.Second
-	// checkPing is how often the probe pings while holding: a connection
-	// that went half-open fails the hold instead of passing it.
-	checkPing = 5 * time.Second
-)
-
 func newCmdCheck(f *Factory) *cobra.Command { return newCmdCheckWith(f, runCheck) }
 
 // newCmdCheckWith builds the command around runF, so tests can check what
@@ -191,9 +183,9 @@ made (unreachable, timeout, protocol error).`,
 	fs.StringVar(&product, "product", string(inspect.ProductConversations), "the `PRODUCT` whose grant the token must carry: conversations, sync, voice, video or any")
 	fs.DurationVar(&opts.MinRemaining, "min-remaining", 0, "fail token.inspect when less than this is left before the token expires")
 	fs.StringVar(&opts.URL, "url", "", "Twilsock `URL` (ws:// or wss://); default wss://tsock.<region>.twilio.com/v3/wsconnect")
-	fs.StringVar(&region, "region", checkDefaultRegion, "Twilio `REGION` whose Twilsock endpoint to use")
+	fs.StringVar(&region, "region", defaultRegion, "Twilio `REGION` whose Twilsock endpoint to use")
 	fs.BoolVar(&opts.Local, "local", false, "connect to a Twilsock server convctl runs on 127.0.0.1 instead of Twilio")
-	fs.DurationVar(&opts.Timeout, "timeout", checkDefaultTimeout, "bound the token fetch, and the whole connection (reconnects included)")
+	fs.DurationVar(&opts.Timeout, "timeout", defaultTimeout, "bound the token fetch, and the whole connection (reconnects included)")
 	fs.DurationVar(&opts.Hold, "hold", 0, "stay connected this long before disconnecting")
 	fs.BoolVar(&opts.UpdateToken, "update-token", false, "once connected, fetch a fresh token from the same source and send update")
 	fs.StringVarP(&opts.Output, "output", "o", "text", "report format: `text|json`")
@@ -490,7 +482,7 @@ func checkConnection(ctx context.Context, opts *CheckOptions, rep *checkReport, 
 		Now:         opts.Now,
 	}
 	if opts.Hold > 0 {
-		cfg.PingInterval = checkPing
+		cfg.PingInterval = defaultPing // a half-open connection fails the hold instead of passing it
 	}
 	if opts.tune != nil {
 		opts.tune(&cfg)
@@ -877,16 +869,13 @@ func checkMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 
 
 func msDur(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
 
-// checkDurText shows a duration as a person reads it: 0.4ms, 41.2ms, 1.043s.
+// checkDurText is fmtDur, except that a step too quick to show in tenths
+// of a millisecond says so rather than "0.0ms".
 func checkDurText(d time.Duration) string {
-	v := float64(d) / float64(time.Millisecond)
-	if v > 0 && v < 0.05 {
+	if d > 0 && d < 50*time.Microsecond {
 		return "<0.1ms"
 	}
-	if v >= 1000 {
-		return strconv.FormatFloat(v/1000, 'f', 3, 64) + "s"
-	}
-	return strconv.FormatFloat(v, 'f', 1, 64) + "ms"
+	return fmtDur(d)
 }
 
 // ---------------------------------------------------------------------------
