@@ -154,7 +154,7 @@ expected); 3 on a timeout, an unreachable server or a protocol error;
 	fs.StringVar(&region, "region", defaultRegion, "Twilio `REGION` whose Twilsock endpoint to use")
 	fs.BoolVar(&opts.Debug, "debug", false, "log every frame and inner state change to stderr (token signatures redacted)")
 	fs.DurationVar(&opts.Timeout, "timeout", defaultTimeout, "bound the whole run, reconnects included")
-	fs.DurationVar(&opts.Hold, "hold", 0, "stay connected this long, then disconnect cleanly")
+	fs.DurationVar(&opts.Hold, "hold", 0, "stay connected this long after first connecting, then disconnect (also while reconnecting, as an app would)")
 	fs.DurationVar(&opts.Ping, "ping", defaultPing, "ping interval while connected, to measure round trips and catch a dead peer (0: none, like the SDK)")
 	fs.BoolVar(&opts.UpdateToken, "update-token", false, "once connected, fetch a fresh token from the same source and send update")
 	fs.BoolVar(&opts.Renew, "renew", false, "on tokenAboutToExpire, fetch a fresh token and send update, as an app should")
