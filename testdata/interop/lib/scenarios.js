@@ -1,6 +1,6 @@
 'use strict';
 // What the driver does in each scenario. A scenario only drives the SDK and
-// waits on what it emits; it judges nothing. The Go test (cmd/convctl/
+// waits on what it emits; it judges nothing. The Go test (internal/cli/
 // interop_test.go) starts the server with the matching faults and asserts the
 // recorded sequence against what Twilio's clients were seen doing
 // (docs/twilsock-transcript.md).

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -108,7 +108,7 @@ func TestServeUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args[1:], " "), func(t *testing.T) {
 			io, _, out, errOut := TestIO()
-			code := run(context.Background(), tt.args, io, serveGetenv)
+			code := Run(context.Background(), tt.args, io, serveGetenv)
 			if code != exitUsage {
 				t.Errorf("exit %d, want %d; stderr: %s", code, exitUsage, errOut)
 			}
@@ -132,13 +132,13 @@ func TestServeAddressInUse(t *testing.T) {
 	}
 	defer ln.Close()
 	io, _, out, errOut := TestIO()
-	code := run(context.Background(), []string{"serve", "--secret-env", "SERVE_SECRET", "--addr", ln.Addr().String()}, io, serveGetenv)
+	code := Run(context.Background(), []string{"serve", "--secret-env", "SERVE_SECRET", "--addr", ln.Addr().String()}, io, serveGetenv)
 	if code != exitCannotFinish || !strings.Contains(errOut.String(), "address already in use") || out.Len() != 0 {
 		t.Errorf("exit %d, stderr %q, stdout %q", code, errOut, out)
 	}
 }
 
-// servedProcess is `convctl serve` running through run(), as main runs it.
+// servedProcess is `convctl serve` running through Run(), as main runs it.
 type servedProcess struct {
 	url    string
 	stderr *lockedBuffer
@@ -170,7 +170,7 @@ func startServed(t *testing.T, args ...string) *servedProcess {
 	p := &servedProcess{stderr: &lockedBuffer{}, cancel: cancel, code: make(chan int, 1)}
 	streams := &IOStreams{In: strings.NewReader(""), Out: pw, ErrOut: p.stderr}
 	go func() {
-		p.code <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), streams, serveGetenv)
+		p.code <- Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), streams, serveGetenv)
 		pw.Close()
 	}()
 	lines := make(chan string, 1)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // The interop suite: Twilio's real JavaScript clients (twilsock 1.0.2 and
 // @twilio/conversations 3.0.1, pinned in testdata/interop) are the oracle.
@@ -631,7 +631,7 @@ type serveProc struct {
 	stopErr  error
 }
 
-// startServe runs `convctl serve` through run() on a goroutine and reads its
+// startServe runs `convctl serve` through Run() on a goroutine and reads its
 // URL from the first line of stdout. The caller must stop it.
 func startServe(flags ...string) (*serveProc, error) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -647,7 +647,7 @@ func startServe(flags ...string) (*serveProc, error) {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--secret-env", interopSecretEnv}, flags...)
 	p := &serveProc{log: log, cancel: cancel, done: make(chan int, 1)}
 	go func() {
-		code := run(ctx, args, streams, getenv)
+		code := Run(ctx, args, streams, getenv)
 		pw.Close()
 		p.done <- code
 	}()
@@ -1332,7 +1332,7 @@ func (e *interopEnv) runConnect(tc interopCase, secretFile, countFile string) *c
 		} else {
 			stopErr <- nil
 		}
-		c.code = run(ctx, c.args, streams, func(string) string { return "" })
+		c.code = Run(ctx, c.args, streams, func(string) string { return "" })
 		// A run that ended before connecting leaves the waiter waiting; its
 		// report says why, so the waiter's cancellation is no error.
 		stopWaiting()

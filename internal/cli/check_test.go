@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -691,7 +691,7 @@ func TestCheckJUnit(t *testing.T) {
 	t.Run("no token given", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "report.xml")
 		io, _, out, errOut := TestIO()
-		code := run(context.Background(), []string{"check", "--local", "--junit", path}, io, func(string) string { return "" })
+		code := Run(context.Background(), []string{"check", "--local", "--junit", path}, io, func(string) string { return "" })
 		if code != 2 || out.Len() != 0 || !strings.Contains(errOut.String(), "give a token") {
 			t.Fatalf("exit %d, stdout %q, stderr %q; want 2 and \"give a token\" on stderr", code, out, errOut)
 		}
@@ -702,7 +702,7 @@ func TestCheckJUnit(t *testing.T) {
 	})
 }
 
-// TestCheckLocal runs the whole command line, --local, through run(): the
+// TestCheckLocal runs the whole command line, --local, through Run(): the
 // token endpoint is the only server the test starts.
 func TestCheckLocal(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "secret")
@@ -731,7 +731,7 @@ func TestCheckLocal(t *testing.T) {
 			ep := newCkEndpoint(t, tt.token)
 			io, _, out, errOut := TestIO()
 			args := append([]string{"check", "--local", "--token-url", ep.URL + "/token", "--update-token", "-o", "json"}, tt.args...)
-			code := run(context.Background(), args, io, func(string) string { return "" })
+			code := Run(context.Background(), args, io, func(string) string { return "" })
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errOut)
 			}
@@ -826,7 +826,7 @@ func TestCheckFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			io, _, _, _ := TestIO()
-			f := newFactory(io, getenv)
+			f := NewFactory(io, getenv)
 			var got *CheckOptions
 			cmd := newCmdCheckWith(f, func(_ context.Context, o *CheckOptions) error { got = o; return nil })
 			cmd.SetArgs(tt.args)
@@ -875,7 +875,7 @@ func TestCheckHelpExamples(t *testing.T) {
 	getenv := func(k string) string { return env[k] }
 
 	io, _, _, _ := TestIO()
-	example := newCmdCheck(newFactory(io, getenv)).Example
+	example := newCmdCheck(NewFactory(io, getenv)).Example
 	var lines []string
 	for line := range strings.Lines(example) {
 		if line = strings.TrimSpace(line); strings.HasPrefix(line, "convctl check ") {
@@ -892,7 +892,7 @@ func TestCheckHelpExamples(t *testing.T) {
 			if !strings.Contains(line, "--local") {
 				io, _, _, _ := TestIO()
 				var got *CheckOptions
-				cmd := newCmdCheckWith(newFactory(io, getenv), func(_ context.Context, o *CheckOptions) error { got = o; return nil })
+				cmd := newCmdCheckWith(NewFactory(io, getenv), func(_ context.Context, o *CheckOptions) error { got = o; return nil })
 				cmd.SetArgs(args[1:])
 				if err := cmd.Execute(); err != nil || got == nil {
 					t.Fatalf("flags rejected: %v", err)
@@ -900,7 +900,7 @@ func TestCheckHelpExamples(t *testing.T) {
 				return
 			}
 			io, _, out, errOut := TestIO()
-			if code := run(context.Background(), args, io, getenv); code != 0 {
+			if code := Run(context.Background(), args, io, getenv); code != 0 {
 				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 			}
 			if strings.Contains(line, "--junit convctl-check.xml") {

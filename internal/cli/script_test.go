@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"os"
@@ -13,7 +13,7 @@ import (
 // testdata/script/*.txtar.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"convctl": func() { os.Exit(runProcess()) },
+		"convctl": func() { os.Exit(Main()) },
 	})
 }
 

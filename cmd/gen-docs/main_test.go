@@ -8,10 +8,9 @@ import (
 )
 
 // TestDocsInSync fails when docs/commands or docs/man no longer match the
-// command tree. Fix: go run ./cmd/convctl gen-docs --dir docs
+// command tree. Fix: go run ./cmd/gen-docs --dir docs
 func TestDocsInSync(t *testing.T) {
-	io, _, _, _ := TestIO()
-	root := newCmdRoot(newFactory(io, func(string) string { return "" }))
+	root := newRoot()
 	tmp := t.TempDir()
 	if err := writeDocs(root, tmp); err != nil {
 		t.Fatal(err)
@@ -23,9 +22,9 @@ func TestDocsInSync(t *testing.T) {
 			g, ok := got[name]
 			switch {
 			case !ok:
-				t.Errorf("docs/%s/%s is missing; run: go run ./cmd/convctl gen-docs --dir docs", sub, name)
+				t.Errorf("docs/%s/%s is missing; run: go run ./cmd/gen-docs --dir docs", sub, name)
 			case !bytes.Equal(g, w):
-				t.Errorf("docs/%s/%s is out of date; run: go run ./cmd/convctl gen-docs --dir docs", sub, name)
+				t.Errorf("docs/%s/%s is out of date; run: go run ./cmd/gen-docs --dir docs", sub, name)
 			}
 		}
 		for name := range got {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -23,7 +23,7 @@ type Factory struct {
 	HTTPClient *http.Client
 }
 
-func newFactory(io *IOStreams, getenv func(string) string) *Factory {
+func NewFactory(io *IOStreams, getenv func(string) string) *Factory {
 	return &Factory{
 		IO:         io,
 		Getenv:     getenv,
@@ -42,7 +42,7 @@ func buildVersion() string {
 	return "dev"
 }
 
-func newCmdRoot(f *Factory) *cobra.Command {
+func NewCmdRoot(f *Factory) *cobra.Command {
 	var noColor bool
 	root := &cobra.Command{
 		Use:   "convctl <command>",
@@ -82,7 +82,6 @@ Twilsock server with fault injection so all of it works offline and in CI.`,
 	for _, sub := range commandSet(f) {
 		root.AddCommand(sub)
 	}
-	root.AddCommand(newCmdGenDocs(root))
 	return root
 }
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -50,7 +50,7 @@ func checkTokenGolden(t *testing.T, name string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (create it with: go test ./cmd/convctl -run %s -update)", err, t.Name())
+		t.Fatalf("%v (create it with: go test ./internal/cli -run %s -update)", err, t.Name())
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("output differs from %s (rerun with -update if the change is intended)\n--- got\n%s\n--- want\n%s", path, got, want)
@@ -65,7 +65,7 @@ const (
 	tkSync    = "ISffeeddccbbaa99887766554433221100"
 )
 
-// cli runs a whole command line through run(), as main does.
+// cli runs a whole command line through Run(), as main does.
 type cli struct {
 	args  []string
 	stdin string
@@ -79,7 +79,7 @@ func (c cli) run(t *testing.T) (code int, stdout, stderr string) {
 	in.WriteString(c.stdin)
 	ios.SetTTY(c.tty)
 	getenv := func(k string) string { return c.env[k] }
-	code = run(context.Background(), c.args, ios, getenv)
+	code = Run(context.Background(), c.args, ios, getenv)
 	return code, out.String(), errOut.String()
 }
 
@@ -285,13 +285,13 @@ func TestInspectFlags(t *testing.T) {
 			ios, in, _, _ := TestIO()
 			in.WriteString(c.stdin)
 			ios.SetStdinTTY(c.tty)
-			f := newFactory(ios, func(k string) string { return env[k] })
+			f := NewFactory(ios, func(k string) string { return env[k] })
 			var got *InspectOptions
 			cmd := newCmdTokenInspect(f, func(_ context.Context, o *InspectOptions) error { got = o; return nil })
 			cmd.SetArgs(append([]string{}, c.args...)) // never nil: cobra would read os.Args
 			cmd.SetOut(io.Discard)
 			cmd.SetErr(io.Discard)
-			cmd.SetFlagErrorFunc(newCmdRoot(f).FlagErrorFunc())
+			cmd.SetFlagErrorFunc(NewCmdRoot(f).FlagErrorFunc())
 			err := cmd.Execute()
 			if c.err != "" {
 				if err == nil || exitCodeOf(err) != exitUsage || !strings.Contains(err.Error(), c.err) {
@@ -678,7 +678,7 @@ func TestTokenHelpExamples(t *testing.T) {
 	getenv := func(k string) string { return env[k] }
 
 	ios, _, _, _ := TestIO()
-	f := newFactory(ios, getenv)
+	f := NewFactory(ios, getenv)
 	var commands []string
 	for _, example := range []string{newCmdTokenInspect(f, nil).Example, newCmdTokenMint(f, nil).Example} {
 		joined := strings.ReplaceAll(strings.ReplaceAll(example, "\\\n", " "), "|\n", "| ")
@@ -706,9 +706,9 @@ func TestTokenHelpExamples(t *testing.T) {
 				}
 				ios, in, out, errOut := TestIO()
 				in.WriteString(stdin)
-				f := newFactory(ios, getenv)
+				f := NewFactory(ios, getenv)
 				f.Now = func() time.Time { return now }
-				root := newCmdRoot(f)
+				root := NewCmdRoot(f)
 				root.SetArgs(words[1:])
 				root.SetIn(ios.In)
 				root.SetOut(ios.Out)

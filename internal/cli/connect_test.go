@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -145,7 +145,7 @@ func TestConnectFlags(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			io, _, _, _ := TestIO()
-			f := newFactory(io, func(k string) string { return env[k] })
+			f := NewFactory(io, func(k string) string { return env[k] })
 			var got *ConnectOptions
 			cmd := newCmdConnectWith(f, func(_ context.Context, o *ConnectOptions) error { got = o; return nil })
 			cmd.SetArgs(append([]string{}, tc.args...)) // nil would make cobra read os.Args
@@ -187,7 +187,7 @@ func connectCLI(t *testing.T, token string, args ...string) (code int, stdout, s
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	code = run(ctx, append([]string{"connect"}, args...), io, getenv)
+	code = Run(ctx, append([]string{"connect"}, args...), io, getenv)
 	return code, out.String(), errOut.String()
 }
 
