@@ -10,5 +10,6 @@ func commandSet(f *Factory) []*cobra.Command {
 		newCmdConnect(f),
 		newCmdServe(f),
 		newCmdCheck(f),
+		newCmdExporter(f),
 	}
 }

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/convctl/convctl/pkg/debuglog"
 	"github.com/convctl/convctl/pkg/probe"
 )
 
@@ -187,7 +189,7 @@ func (c ConnectConfig) probe(ctx context.Context, t Target, reg prometheus.Regis
 	}
 	m.register(reg, m.phase)
 	for phase, v := range phases(rep.Timing) {
-		m.phase.WithLabelValues(phase).Set(v / 1000)
+		m.phase.WithLabelValues(phase).Set(msToSeconds(v))
 	}
 	at := now()
 	if rep.Token != nil && rep.Token.ExpiresAt != nil {
@@ -211,7 +213,7 @@ func (c ConnectConfig) probe(ctx context.Context, t Target, reg prometheus.Regis
 			sum += p
 		}
 		m.register(reg, m.pingRTT)
-		m.pingRTT.Set(sum / float64(n) / 1000)
+		m.pingRTT.Set(msToSeconds(sum / float64(n)))
 	}
 	if rep.ClockSkewSeconds != nil {
 		m.register(reg, m.clockSkew)
@@ -224,12 +226,18 @@ func (c ConnectConfig) probe(ctx context.Context, t Target, reg prometheus.Regis
 			attrs = append(attrs, "hint", rep.Cause.Hint)
 		}
 	}
-	log.Info("connect finished", attrs...)
+	debuglog.Component(log, "connect").Info("finished", attrs...)
 	return Result{
 		Success:     rep.Outcome == probe.OutcomeConnected,
 		Outcome:     string(rep.Outcome),
 		Interrupted: rep.Interrupted || errors.Is(ctx.Err(), context.Canceled),
 	}
+}
+
+// msToSeconds converts the report's milliseconds (microsecond precision)
+// without the float noise of dividing by 1000.
+func msToSeconds(v float64) float64 {
+	return time.Duration(math.Round(v * float64(time.Millisecond))).Seconds()
 }
 
 // cancelOnly returns a context that ends when ctx is cancelled but not at

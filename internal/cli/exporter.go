@@ -1,0 +1,206 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/convctl/convctl/pkg/debuglog"
+	"github.com/convctl/convctl/pkg/exporter"
+	"github.com/convctl/convctl/pkg/tokensource"
+)
+
+// ExporterOptions is everything `convctl exporter` was told.
+type ExporterOptions struct {
+	IO      *IOStreams
+	Listen  string
+	Source  tokensource.Source
+	Secret  []byte
+	Hold    time.Duration
+	Ping    time.Duration
+	History int
+	Debug   bool
+	LogJSON bool
+	Version string
+}
+
+const (
+	defaultExporterListen = "127.0.0.1:9469"
+	defaultExporterHold   = time.Second
+	defaultExporterPing   = 250 * time.Millisecond
+	// exporterStopTimeout bounds a stop: probes in flight are cancelled at
+	// once and answer within about 0.3 s; idle scrape connections close.
+	exporterStopTimeout = 1500 * time.Millisecond
+)
+
+func newCmdExporter(f *Factory) *cobra.Command { return newCmdExporterWith(f, runExporter) }
+
+// newCmdExporterWith builds the command around runF, so tests can check what
+// the flags turn into without listening.
+func newCmdExporterWith(f *Factory, runF func(context.Context, *ExporterOptions) error) *cobra.Command {
+	opts := &ExporterOptions{}
+	var (
+		tf        tokenFlags
+		sf        secretFlags
+		logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "exporter",
+		Short: "Serve Prometheus probes of Twilio reachability, as blackbox_exporter does",
+		Long: `Serve Twilsock probes to Prometheus, in the style of blackbox_exporter, to watch
+from every site whether Conversations clients can connect, how long it takes,
+and when tokens or certificates are about to bite.
+
+Prometheus scrapes /probe?target=us1&module=connect (target: a Twilio region
+such as us1 or ie1, or a ws:// or wss:// URL). Each scrape runs one probe
+within the scrape timeout (the X-Prometheus-Scrape-Timeout-Seconds header
+less 0.5s; 10s without it): fetch a fresh token from the token source, open
+one connection as the SDK would, hold it for --hold with pings every --ping,
+disconnect, and answer the outcome, each phase's duration, the HTTP status
+and Twilio error of a failure, the seconds left on the token and on the
+server's certificate, and the ping round trip. It does not reconnect: the next
+scrape is the next try. Add &debug=true to read the probe's log instead
+(token signatures redacted). docs/prometheus.md has the scrape configuration,
+the relabelling and the alert rules.
+
+/metrics has the exporter's own metrics (Go, process, probes by module and
+outcome); / lists the recent probes with links to their logs.
+
+The token source must give a fresh token on each probe: use --token-url (an
+endpoint of your app that mints tokens) or --token-cmd; a file or variable is
+read anew each time. The URL the exporter listens on is the first line on
+stdout; a line per failed probe goes to stderr (every probe with --debug).
+SIGINT or SIGTERM stops it within 2s, cancelling probes in flight.`,
+		Example: `  # Tokens from your app's token endpoint; Prometheus scrapes this machine
+  convctl exporter --listen 0.0.0.0:9469 --token-url https://example.com/token?identity=probe
+
+  # Try a probe by hand, and read its log
+  curl 'http://127.0.0.1:9469/probe?target=us1'
+  curl 'http://127.0.0.1:9469/probe?target=us1&debug=true'`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.IO = f.IO
+			opts.Version = buildVersion()
+			if _, _, err := net.SplitHostPort(opts.Listen); err != nil {
+				return usageErrorf("--listen %q: want HOST:PORT, such as 127.0.0.1:9469 or :9469", opts.Listen)
+			}
+			if opts.Hold < 0 || opts.Ping < 0 {
+				return usageErrorf("--hold and --ping cannot be negative")
+			}
+			if opts.History < 1 {
+				return usageErrorf("--history %d: want 1 or more", opts.History)
+			}
+			form, err := debuglog.ParseFormat(logFormat)
+			if err != nil {
+				return usageErrorf("--log-format: %v", err)
+			}
+			opts.LogJSON = form == debuglog.FormatJSON
+			if opts.Source, err = tf.source(f, ""); err != nil {
+				return err
+			}
+			if opts.Secret, err = sf.read(f); err != nil {
+				return err
+			}
+			return runF(cmd.Context(), opts)
+		},
+	}
+	fs := cmd.Flags()
+	tf.register(fs)
+	sf.register(fs, "to explain a rejected token in the probe's log (its signature is checked)")
+	fs.StringVar(&opts.Listen, "listen", defaultExporterListen, "listen on `HOST:PORT` (port 0: any free port)")
+	fs.DurationVar(&opts.Hold, "hold", defaultExporterHold, "stay connected this long in each probe before disconnecting")
+	fs.DurationVar(&opts.Ping, "ping", defaultExporterPing, "ping interval while holding, for the round-trip metric (0: none)")
+	fs.IntVar(&opts.History, "history", exporter.DefaultHistory, "how many recent probes / lists and keeps the logs of")
+	fs.BoolVar(&opts.Debug, "debug", false, "log every probe to stderr, not only failed ones")
+	fs.StringVar(&logFormat, "log-format", "text", "stderr log format: `text|json`")
+	return cmd
+}
+
+// runExporter serves until ctx ends, then stops within about 2 s.
+func runExporter(ctx context.Context, opts *ExporterOptions) error {
+	level := slog.LevelInfo
+	if opts.Debug {
+		level = slog.LevelDebug
+	}
+	form := debuglog.FormatText
+	if opts.LogJSON {
+		form = debuglog.FormatJSON
+	}
+	logger := debuglog.New(opts.IO.ErrOut, debuglog.Options{Level: level, Format: form, Color: opts.IO.ErrColorEnabled()})
+	log := debuglog.Component(logger, "exporter")
+
+	h, err := exporter.New(exporter.Options{
+		Modules: exporter.Modules(exporter.ModuleConfig{
+			Connect: exporter.ConnectConfig{
+				Token:        opts.Source.Fetch,
+				Secret:       opts.Secret,
+				Hold:         opts.Hold,
+				PingInterval: opts.Ping,
+				Version:      opts.Version,
+			},
+		}),
+		Logger:  log,
+		History: opts.History,
+	})
+	if err != nil {
+		return cannotFinish(err)
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", opts.Listen)
+	if err != nil {
+		return cannotFinish(fmt.Errorf("listening on %s: %w", opts.Listen, err))
+	}
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		// Probes run on the request's context: stopping cancels them.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	url := "http://" + reachableAddr(ln.Addr()) + "/"
+	fmt.Fprintln(opts.IO.Out, url)
+	log.Info("serving probes", "url", url, "probe", url+"probe?target=us1&module=connect", "token_source", opts.Source.Name())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), exporterStopTimeout)
+	defer cancel()
+	if err := hs.Shutdown(stopCtx); err != nil {
+		_ = hs.Close()
+		log.Warn("closed connections that were still busy", "err", err)
+	}
+	if serveErr == nil {
+		serveErr = <-served
+	}
+	log.Info("stopped")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return cannotFinish(fmt.Errorf("serving: %w", serveErr))
+	}
+	return nil
+}
+
+// reachableAddr is the address to print: an exporter listening on every
+// interface is reached on loopback from this machine.
+func reachableAddr(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		if ip.To4() != nil {
+			host = "127.0.0.1"
+		} else {
+			host = "::1"
+		}
+	}
+	return net.JoinHostPort(host, port)
+}
