@@ -1,0 +1,75 @@
+package exporter
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/convctl/convctl/pkg/emulator"
+)
+
+// needPromtool finds promtool (Debian's prometheus package): missing, the
+// test is skipped loudly, except under CI=true, where it fails.
+func needPromtool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("promtool")
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("promtool is not installed (apt-get install prometheus); CI must run this test")
+	}
+	t.Skip("SKIPPED: promtool is not installed (apt-get install prometheus); the exposition and the rules were not checked")
+	return ""
+}
+
+func promtool(t *testing.T, bin, stdin, dir string, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// Every kind of probe answer passes promtool's exposition linter.
+func TestPromtoolCheckMetrics(t *testing.T) {
+	bin := needPromtool(t)
+	good := startEmulator(t, emulator.Config{})
+	denied := startEmulator(t, emulator.Config{Deny: 20107})
+	_, base := startExporter(t, ConnectConfig{Token: freshTokens(t), Hold: 100 * time.Millisecond, PingInterval: 20 * time.Millisecond}, Options{})
+	_, noToken := startExporter(t, ConnectConfig{Token: func(context.Context) (string, error) { return "", errTokenEndpoint }}, Options{})
+	for name, u := range map[string]string{
+		"good":     base + probePath(good),
+		"denied":   base + probePath(denied),
+		"no token": noToken + probePath(good),
+		"metrics":  base + "/metrics",
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := get(t, u, "", "")
+			if a.status != 200 || a.mfs == nil {
+				t.Fatalf("status %d: %s", a.status, a.body)
+			}
+			promtool(t, bin, a.body, "", "check", "metrics")
+		})
+	}
+}
+
+func TestPromtoolRules(t *testing.T) {
+	bin := needPromtool(t)
+	rules, err := filepath.Abs("../../docs/prometheus/alerts.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	promtool(t, bin, "", "", "check", "rules", rules)
+	// The alerts' own unit tests: each fires when it should, and only then.
+	promtool(t, bin, "", "testdata", "test", "rules", "alerts_test.yml")
+}
