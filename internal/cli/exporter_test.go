@@ -299,13 +299,14 @@ scrape_configs:
       module: [connect]
     static_configs:
       - targets: [%q, %q]
+        labels: {site: here, __exporter: %q}
     relabel_configs:
       - source_labels: [__address__]
         target_label: __param_target
       - source_labels: [__param_target]
         target_label: instance
-      - target_label: __address__
-        replacement: %q
+      - source_labels: [__exporter]
+        target_label: __address__
   - job_name: convctl_exporter
     static_configs:
       - targets: [%q]
@@ -389,7 +390,8 @@ scrape_configs:
 	}
 	both := func(m map[string]string) bool { return m[good] != "" && m[denied] != "" }
 
-	success := waitFor(`convctl_probe_success{job="convctl"}`, both)
+	// The multi-site relabelling of docs/prometheus.md: the site label stays.
+	success := waitFor(`convctl_probe_success{job="convctl",site="here"}`, both)
 	if success[good] != "1" || success[denied] != "0" {
 		t.Errorf("convctl_probe_success: good %s, denied %s; want 1, 0", success[good], success[denied])
 	}

@@ -73,3 +73,29 @@ func TestPromtoolRules(t *testing.T) {
 	// The alerts' own unit tests: each fires when it should, and only then.
 	promtool(t, bin, "", "testdata", "test", "rules", "alerts_test.yml")
 }
+
+// The scrape configuration in docs/prometheus.md is one Prometheus accepts.
+func TestPromtoolCheckDocsConfig(t *testing.T) {
+	bin := needPromtool(t)
+	doc, err := os.ReadFile("../../docs/prometheus.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := 0
+	for i, part := range strings.Split(string(doc), "```yaml\n")[1:] {
+		cfg, _, ok := strings.Cut(part, "```")
+		if !ok || !strings.HasPrefix(cfg, "scrape_configs:") {
+			continue
+		}
+		blocks++
+		path := filepath.Join(t.TempDir(), "prometheus.yml")
+		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("block %d", i)
+		promtool(t, bin, "", "", "check", "config", "--syntax-only", path)
+	}
+	if blocks == 0 {
+		t.Fatal("docs/prometheus.md has no scrape_configs block")
+	}
+}
