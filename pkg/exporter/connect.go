@@ -3,10 +3,11 @@ package exporter
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"math"
+	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -254,22 +255,22 @@ func cancelOnly(ctx context.Context) context.Context {
 	return out
 }
 
-// phases reads the report's timing_ms as its JSON names it, so a phase the
-// probe learns to time (the proxy's, once the network path lands) becomes a
-// label without a change here. Phases that did not happen (null) are left out.
+// phases reads the report's timing_ms by the names its JSON tags give, so a
+// phase the probe learns to time (the proxy's, once the network path lands)
+// becomes a label without a change here. Phases that did not happen (nil)
+// are left out.
 func phases(t probe.Timing) map[string]float64 {
-	b, err := json.Marshal(t)
-	if err != nil {
-		return nil
-	}
-	var raw map[string]*float64
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil
-	}
-	out := make(map[string]float64, len(raw))
-	for k, v := range raw {
-		if v != nil {
-			out[k] = *v
+	v := reflect.ValueOf(t)
+	out := make(map[string]float64, v.NumField())
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		p, ok := f.Interface().(*float64)
+		if !ok || p == nil {
+			continue
+		}
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out[name] = *p
 		}
 	}
 	return out

@@ -230,10 +230,9 @@ func (h *Handler) serveProbe(w http.ResponseWriter, r *http.Request) {
 		outcome = outcomeInterrupted
 	}
 	elog.Info("probe done", "outcome", outcome, "success", res.Success, "duration", took)
-	metrics, gatherErr := gatherText(reg)
 	id := h.history.add(entry{
 		At: h.now(), Target: target.Raw, Module: name, Outcome: outcome, Success: res.Success,
-		Duration: took, Log: logBuf.String(), Metrics: metrics,
+		Duration: took, Log: logBuf.String(), Metrics: reg,
 	})
 	attrs := []any{"id", id, "module", name, "target", target.Raw, "outcome", outcome, "duration", took}
 	switch {
@@ -247,17 +246,16 @@ func (h *Handler) serveProbe(w http.ResponseWriter, r *http.Request) {
 		h.log.Info("probe failed", attrs...)
 	}
 	h.probes.WithLabelValues(name, outcome).Inc()
-	if gatherErr != nil {
-		h.log.Error("probe metrics", "id", id, "err", gatherErr)
-	}
 
 	if debug {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write(logBuf.Bytes())
 		return
 	}
+	// A probe's answer is a few KiB: compressing it costs more than it saves.
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelError),
+		ErrorLog:           slog.NewLogLogger(h.log.Handler(), slog.LevelError),
+		DisableCompression: true,
 	}).ServeHTTP(w, r)
 }
 

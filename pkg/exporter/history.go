@@ -2,6 +2,8 @@ package exporter
 
 import (
 	"html/template"
+
+	"github.com/prometheus/client_golang/prometheus"
 	"net/http"
 	"strconv"
 	"sync"
@@ -18,7 +20,8 @@ type entry struct {
 	Success  bool
 	Duration time.Duration
 	Log      string
-	Metrics  string
+	// Metrics is the probe's own registry, rendered only when its log is read.
+	Metrics prometheus.Gatherer
 }
 
 // history is a ring of the last n probes. Safe for concurrent use.
@@ -62,7 +65,7 @@ func (h *history) recent() []entry {
 	out := make([]entry, 0, len(h.ring))
 	for id := h.next; id > h.next-uint64(len(h.ring)); id-- {
 		e := h.ring[(id-1)%uint64(h.n)]
-		e.Log, e.Metrics = "", ""
+		e.Log, e.Metrics = "", nil
 		out = append(out, e)
 	}
 	return out
@@ -79,10 +82,14 @@ func (h *Handler) serveLog(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "probe "+strconv.FormatUint(id, 10)+" is not kept any more (the exporter keeps the last "+strconv.Itoa(h.history.n)+")", http.StatusNotFound)
 		return
 	}
+	metrics, err := gatherText(e.Metrics)
+	if err != nil {
+		metrics += "error: " + err.Error() + "\n"
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte(e.Log))
 	_, _ = w.Write([]byte("\nMetrics answered:\n"))
-	_, _ = w.Write([]byte(e.Metrics))
+	_, _ = w.Write([]byte(metrics))
 }
 
 var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
