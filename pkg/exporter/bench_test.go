@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -32,6 +33,22 @@ func BenchmarkProbe(b *testing.B) {
 		}
 	})
 
+	// The floor under "exporter": the same client and server answering a
+	// request with no probe (a 404).
+	b.Run("http-floor", func(b *testing.B) {
+		_, base := startExporter(b, ConnectConfig{Token: staticToken(tok)}, Options{})
+		client := &http.Client{}
+		b.ReportAllocs()
+		for b.Loop() {
+			resp, err := client.Get(base + "/nothing")
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+
 	b.Run("exporter", func(b *testing.B) {
 		_, base := startExporter(b, ConnectConfig{Token: staticToken(tok)}, Options{})
 		u := base + probePath(ws)
@@ -49,4 +66,42 @@ func BenchmarkProbe(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkProbeOverhead alternates a bare probe.Run and a /probe scrape of
+// the same target, timing each, so load from elsewhere on the machine hits
+// both alike; it reports the median of each and their ratio.
+func BenchmarkProbeOverhead(b *testing.B) {
+	ws := startEmulator(b, emulator.Config{})
+	tok := mint(b, testSecret, time.Now())
+	cfg := probe.Config{URL: ws, Token: staticToken(tok), Timeout: 10 * time.Second, NoReconnect: true}
+	fastTune(&cfg)
+	_, base := startExporter(b, ConnectConfig{Token: staticToken(tok)}, Options{})
+	u := base + probePath(ws)
+	client := &http.Client{}
+	var runs, scrapes []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if rep, err := probe.Run(context.Background(), cfg); err != nil || rep.Outcome != probe.OutcomeConnected {
+			b.Fatalf("run: %v %+v", err, rep)
+		}
+		t1 := time.Now()
+		resp, err := client.Get(u)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		runs, scrapes = append(runs, t1.Sub(t0)), append(scrapes, time.Since(t1))
+	}
+	r, s := median(runs), median(scrapes)
+	b.ReportMetric(float64(r.Nanoseconds()), "run-ns")
+	b.ReportMetric(float64(s.Nanoseconds()), "scrape-ns")
+	b.ReportMetric(float64(s)/float64(r), "ratio")
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
