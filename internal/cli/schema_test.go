@@ -369,6 +369,9 @@ func TestSchemasRejectDrift(t *testing.T) {
 		{"connect: cause without hint", schemaConnect, func(m map[string]any) {
 			m["cause"] = map[string]any{"kind": "network", "http_status": nil, "twilio_error": nil, "message": "m"}
 		}},
+		{"connect: a cause on a clean run", schemaConnect, func(m map[string]any) {
+			m["cause"] = map[string]any{"kind": "network", "http_status": nil, "twilio_error": nil, "message": "m", "hint": "h"}
+		}},
 		{"check: a check missing", schemaCheck, func(m map[string]any) { m["checks"] = m["checks"].([]any)[:5] }},
 		{"check: checks out of order", schemaCheck, func(m map[string]any) {
 			cs := m["checks"].([]any)
