@@ -2,17 +2,21 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/convctl/convctl/pkg/debuglog"
 	"github.com/convctl/convctl/pkg/exporter"
+	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/tokensource"
 )
 
@@ -28,6 +32,8 @@ type ExporterOptions struct {
 	Debug   bool
 	LogJSON bool
 	Version string
+	// Net is the network flags' configuration; its Logger is set per probe.
+	Net netpath.Config
 }
 
 const (
@@ -39,15 +45,18 @@ const (
 	exporterStopTimeout = 1500 * time.Millisecond
 )
 
-func newCmdExporter(f *Factory) *cobra.Command { return newCmdExporterWith(f, runExporter) }
-
-// newCmdExporterWith builds the command around runF, so tests can check what
-// the flags turn into without listening.
-func newCmdExporterWith(f *Factory, runF func(context.Context, *ExporterOptions) error) *cobra.Command {
+// NewCmdExporter builds `convctl exporter`. runF runs the parsed options
+// (nil: runExporter), so tests can check what the flags turn into without
+// listening.
+func NewCmdExporter(f *Factory, runF func(context.Context, *ExporterOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = runExporter
+	}
 	opts := &ExporterOptions{}
 	var (
 		tf        tokenFlags
 		sf        secretFlags
+		nf        netFlags
 		logFormat string
 	)
 	cmd := &cobra.Command{
@@ -60,14 +69,22 @@ and when tokens or certificates are about to bite.
 Prometheus scrapes /probe?target=us1&module=connect (target: a Twilio region
 such as us1 or ie1, or a ws:// or wss:// URL). Each scrape runs one probe
 within the scrape timeout (the X-Prometheus-Scrape-Timeout-Seconds header
-less 0.5s; 10s without it): fetch a fresh token from the token source, open
-one connection as the SDK would, hold it for --hold with pings every --ping,
-disconnect, and answer the outcome, each phase's duration, the HTTP status
-and Twilio error of a failure, the seconds left on the token and on the
-server's certificate, and the ping round trip. It does not reconnect: the next
-scrape is the next try. Add &debug=true to read the probe's log instead
-(token signatures redacted). docs/prometheus.md has the scrape configuration,
-the relabelling and the alert rules.
+less 0.5s; 10s without it). module=connect (the default) fetches a fresh
+token from the token source, opens one connection as the SDK would, holds it
+for --hold with pings every --ping, disconnects, and answers the outcome,
+each phase's duration, the HTTP status and Twilio error of a failure, the
+seconds left on the token and on the server's certificate, and the ping round
+trip. It does not reconnect: the next scrape is the next try.
+module=netcheck checks every endpoint of the target's region as 'convctl
+netcheck' does (no token needed) and answers convctl_endpoint_up{host,protocol}
+and each endpoint's phases, certificate expiry and TLS interception. Add
+&debug=true to read the probe's log instead (token signatures redacted).
+docs/prometheus.md has the scrape configuration, the relabelling and the
+alert rules.
+
+The network flags apply to module=netcheck. module=connect dials directly
+(pkg/probe does not take a proxy or curl-style rules yet): of them it uses
+--ca-file only, and the exporter says so at start when others are given.
 
 /metrics has the exporter's own metrics (Go, process, probes by module and
 outcome); / lists the recent probes with links to their logs.
@@ -96,12 +113,17 @@ SIGINT or SIGTERM stops it within 2s, cancelling probes in flight.`,
 			if opts.History < 1 {
 				return usageErrorf("--history %d: want 1 or more", opts.History)
 			}
-			form, err := debuglog.ParseFormat(logFormat)
-			if err != nil {
-				return usageErrorf("--log-format: %v", err)
+			opts.LogJSON = logFormat == "json"
+			// A token piped in or given once cannot be renewed: each probe
+			// needs a source it can ask again.
+			if !tf.given() && !anyChanged(cmd, "token-file", "token-env", "token-cmd", "token-url") {
+				return usageErrorf("give a token source each probe can ask for a fresh token: --token-url or --token-cmd (--token-file and --token-env are read anew each time)")
 			}
-			opts.LogJSON = form == debuglog.FormatJSON
+			var err error
 			if opts.Source, err = tf.source(f, ""); err != nil {
+				return err
+			}
+			if opts.Net, err = nf.config(f, nil); err != nil {
 				return err
 			}
 			if opts.Secret, err = sf.read(f); err != nil {
@@ -118,7 +140,8 @@ SIGINT or SIGTERM stops it within 2s, cancelling probes in flight.`,
 	fs.DurationVar(&opts.Ping, "ping", defaultExporterPing, "ping interval while holding, for the round-trip metric (0: none)")
 	fs.IntVar(&opts.History, "history", exporter.DefaultHistory, "how many recent probes / lists and keeps the logs of")
 	fs.BoolVar(&opts.Debug, "debug", false, "log every probe to stderr, not only failed ones")
-	fs.StringVar(&logFormat, "log-format", "text", "stderr log format: `text|json`")
+	enumFlag(cmd, &logFormat, "log-format", "", "text", []string{"text", "json"}, "stderr log format")
+	nf.register(cmd)
 	return cmd
 }
 
@@ -135,6 +158,20 @@ func runExporter(ctx context.Context, opts *ExporterOptions) error {
 	logger := debuglog.New(opts.IO.ErrOut, debuglog.Options{Level: level, Format: form, Color: opts.IO.ErrColorEnabled()})
 	log := debuglog.Component(logger, "exporter")
 
+	var tlsConfig *tls.Config
+	if len(opts.Net.ExtraRoots) > 0 {
+		roots, err := x509.SystemCertPool()
+		if err != nil {
+			roots = x509.NewCertPool()
+		}
+		for _, c := range opts.Net.ExtraRoots {
+			roots.AddCert(c)
+		}
+		tlsConfig = &tls.Config{RootCAs: roots}
+	}
+	if ignored := connectIgnores(opts.Net); len(ignored) > 0 {
+		log.Warn("module=connect dials directly and does not use "+strings.Join(ignored, ", ")+" yet; module=netcheck does", "flags", ignored)
+	}
 	h, err := exporter.New(exporter.Options{
 		Modules: exporter.Modules(exporter.ModuleConfig{
 			Connect: exporter.ConnectConfig{
@@ -143,7 +180,9 @@ func runExporter(ctx context.Context, opts *ExporterOptions) error {
 				Hold:         opts.Hold,
 				PingInterval: opts.Ping,
 				Version:      opts.Version,
+				TLSConfig:    tlsConfig,
 			},
+			Netcheck: exporter.NetcheckConfig{Net: opts.Net},
 		}),
 		Logger:  log,
 		History: opts.History,
@@ -189,6 +228,34 @@ func runExporter(ctx context.Context, opts *ExporterOptions) error {
 		return cannotFinish(fmt.Errorf("serving: %w", serveErr))
 	}
 	return nil
+}
+
+func anyChanged(cmd *cobra.Command, names ...string) bool {
+	for _, n := range names {
+		if cmd.Flags().Changed(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// connectIgnores names the network flags given that module=connect cannot
+// honour until pkg/probe dials through pkg/netpath.
+func connectIgnores(n netpath.Config) []string {
+	var out []string
+	if n.Proxy != nil {
+		out = append(out, "--proxy")
+	}
+	if len(n.Resolve) > 0 {
+		out = append(out, "--resolve")
+	}
+	if len(n.ConnectTo) > 0 {
+		out = append(out, "--connect-to")
+	}
+	if n.Family != netpath.FamilyAny {
+		out = append(out, "-4/-6")
+	}
+	return out
 }
 
 // reachableAddr is the address to print: an exporter listening on every

@@ -20,8 +20,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/emulator"
 	"github.com/convctl/convctl/pkg/inspect"
+	"github.com/convctl/convctl/pkg/netpath"
 )
 
 var exporterSecret = []byte("exporter-cli-test-secret-0123456")
@@ -31,9 +33,10 @@ func TestExporterFlags(t *testing.T) {
 	io, _, _, _ := TestIO()
 	f := &Factory{IO: io, Getenv: func(string) string { return "" }, HTTPClient: http.DefaultClient}
 	var got *ExporterOptions
-	cmd := newCmdExporterWith(f, func(_ context.Context, o *ExporterOptions) error { got = o; return nil })
+	cmd := NewCmdExporter(f, func(_ context.Context, o *ExporterOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"--token-url", "http://127.0.0.1:1/token", "--listen", ":9999", "--hold", "2s", "--ping", "0",
-		"--history", "7", "--debug", "--log-format", "json"})
+		"--history", "7", "--debug", "--log-format", "json", "-4", "--proxy", "http://u:pw@127.0.0.1:3128",
+		"--connect-to", "tsock.us1.twilio.com:443:127.0.0.1:4443"})
 	cmd.SetOut(io.Out)
 	cmd.SetErr(io.ErrOut)
 	if err := cmd.Execute(); err != nil {
@@ -43,9 +46,15 @@ func TestExporterFlags(t *testing.T) {
 		got.Source == nil || got.Source.Name() == "" {
 		t.Errorf("options %+v", *got)
 	}
+	if got.Net.Family != netpath.FamilyIPv4 || got.Net.Proxy == nil || got.Net.Proxy.Host != "127.0.0.1:3128" || len(got.Net.ConnectTo) != 1 {
+		t.Errorf("network options %+v", got.Net)
+	}
+	if ignored := connectIgnores(got.Net); strings.Join(ignored, " ") != "--proxy --connect-to -4/-6" {
+		t.Errorf("connect ignores %v", ignored)
+	}
 
 	got = nil
-	cmd = newCmdExporterWith(f, func(_ context.Context, o *ExporterOptions) error { got = o; return nil })
+	cmd = NewCmdExporter(f, func(_ context.Context, o *ExporterOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"--token-cmd", "echo x"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
@@ -60,7 +69,9 @@ func TestExporterUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"exporter"}, "token"},
+		{[]string{"exporter"}, "give a token source each probe can ask for a fresh token"},
+		{[]string{"exporter", "--token-cmd", ""}, "--token-cmd is empty"},
+		{[]string{"exporter", "--token-cmd", "echo x", "--proxy", "ftp://x"}, "--proxy"},
 		{[]string{"exporter", "--token-cmd", "echo x", "--listen", "9469"}, "want HOST:PORT"},
 		{[]string{"exporter", "--token-cmd", "echo x", "--hold", "-1s"}, "cannot be negative"},
 		{[]string{"exporter", "--token-cmd", "echo x", "--history", "0"}, "--history 0"},
@@ -253,21 +264,6 @@ func TestExporterStopsWithProbeInFlight(t *testing.T) {
 	}
 }
 
-// needBinary finds a program a test needs: missing, the test is skipped
-// loudly, except under CI=true, where it fails.
-func needBinary(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not installed (apt-get install %s); CI must run this test", name, pkg)
-	}
-	t.Skipf("SKIPPED: %s is not installed (apt-get install %s); this end-to-end test did not run", name, pkg)
-	return ""
-}
-
 // freePort returns a loopback address nothing listens on right now.
 func freePort(t *testing.T) string {
 	t.Helper()
@@ -282,7 +278,7 @@ func freePort(t *testing.T) string {
 // A real Prometheus scrapes the exporter for a good and a denied target with
 // the documented relabelling; the series are read back from its query API.
 func TestExporterWithPrometheus(t *testing.T) {
-	promBin := needBinary(t, "prometheus", "prometheus")
+	promBin := testpeer.Need(t, "prometheus", "prometheus")
 	good := exporterEmulator(t, emulator.Config{})
 	denied := exporterEmulator(t, emulator.Config{Deny: 20107})
 	e := startExporterCLI(t, "--token-url", tokenEndpoint(t, exporterSecret, nil), "--hold", "0")

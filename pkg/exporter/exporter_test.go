@@ -242,7 +242,7 @@ func TestBadParameters(t *testing.T) {
 		{probePath("ftp://example.com"), "", "target:"},
 		{probePath("wss://"), "", "target:"},
 		{probePath("wss://bob:hunter2@tsock.us1.twilio.com/v3/wsconnect"), "", "target:"},
-		{probePath("us1", "module", "http_2xx"), "", `module: unknown module "http_2xx" (known: connect)`},
+		{probePath("us1", "module", "http_2xx"), "", `module: unknown module "http_2xx" (known: connect, netcheck)`},
 		{probePath("us1", "debug", "yes"), "", "debug:"},
 		{probePath("us1"), "soon", timeoutHeader + ":"},
 		{probePath("us1"), "-3", timeoutHeader + ":"},
@@ -396,6 +396,8 @@ convctl_exporter_probes_total{module="connect",outcome="disconnected"} 0
 convctl_exporter_probes_total{module="connect",outcome="timeout"} 0
 convctl_exporter_probes_total{module="connect",outcome="token_error"} 0
 convctl_exporter_probes_total{module="connect",outcome="unreachable"} 0
+convctl_exporter_probes_total{module="netcheck",outcome="failed"} 0
+convctl_exporter_probes_total{module="netcheck",outcome="ok"} 0
 `
 	if err := testutil.ScrapeAndCompare(base+"/metrics", strings.NewReader(want), "convctl_exporter_probes_total"); err != nil {
 		t.Error(err)

@@ -47,15 +47,15 @@ const outcomeInterrupted = "interrupted"
 
 // ModuleConfig is what the modules need from the exporter's configuration.
 type ModuleConfig struct {
-	Connect ConnectConfig
+	Connect  ConnectConfig
+	Netcheck NetcheckConfig
 }
 
-// Modules is the module table of `convctl exporter`. A module for
-// pkg/netcheck (module=netcheck: every endpoint of the target's region, with
-// convctl_endpoint_up{host,protocol}) is one more entry here, built from the
-// same ModuleConfig, with a Check that wants Target.Region.
+// Modules is the module table of `convctl exporter`: a new kind of probe is
+// one more entry, a name and a Module.
 func Modules(c ModuleConfig) map[string]Module {
 	return map[string]Module{
-		"connect": Connect(c.Connect),
+		"connect":  Connect(c.Connect),
+		"netcheck": Netcheck(c.Netcheck),
 	}
 }

@@ -9,23 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/emulator"
 )
-
-// needPromtool finds promtool (Debian's prometheus package): missing, the
-// test is skipped loudly, except under CI=true, where it fails.
-func needPromtool(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("promtool is not installed (apt-get install prometheus); CI must run this test")
-	}
-	t.Skip("SKIPPED: promtool is not installed (apt-get install prometheus); the exposition and the rules were not checked")
-	return ""
-}
 
 func promtool(t *testing.T, bin, stdin, dir string, args ...string) {
 	t.Helper()
@@ -42,7 +28,7 @@ func promtool(t *testing.T, bin, stdin, dir string, args ...string) {
 
 // Every kind of probe answer passes promtool's exposition linter.
 func TestPromtoolCheckMetrics(t *testing.T) {
-	bin := needPromtool(t)
+	bin := testpeer.Need(t, "promtool", "prometheus")
 	good := startEmulator(t, emulator.Config{})
 	denied := startEmulator(t, emulator.Config{Deny: 20107})
 	_, base := startExporter(t, ConnectConfig{Token: freshTokens(t), Hold: 100 * time.Millisecond, PingInterval: 20 * time.Millisecond}, Options{})
@@ -64,7 +50,7 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 }
 
 func TestPromtoolRules(t *testing.T) {
-	bin := needPromtool(t)
+	bin := testpeer.Need(t, "promtool", "prometheus")
 	rules, err := filepath.Abs("../../docs/prometheus/alerts.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +62,7 @@ func TestPromtoolRules(t *testing.T) {
 
 // The scrape configuration in docs/prometheus.md is one Prometheus accepts.
 func TestPromtoolCheckDocsConfig(t *testing.T) {
-	bin := needPromtool(t)
+	bin := testpeer.Need(t, "promtool", "prometheus")
 	doc, err := os.ReadFile("../../docs/prometheus.md")
 	if err != nil {
 		t.Fatal(err)
