@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +27,7 @@ import (
 	"github.com/convctl/convctl/pkg/emulator"
 	"github.com/convctl/convctl/pkg/inspect"
 	"github.com/convctl/convctl/pkg/netpath"
+	"github.com/convctl/convctl/pkg/tlsca"
 )
 
 var exporterSecret = []byte("exporter-cli-test-secret-0123456")
@@ -405,4 +409,59 @@ scrape_configs:
 	counted := waitFor(`sum by (instance) (convctl_exporter_probes_total{job="convctl_exporter",outcome=~"connected|denied"})`,
 		func(m map[string]string) bool { return m[exporterAddr] != "" && m[exporterAddr] != "0" })
 	t.Logf("probes counted by the exporter: %s", counted[exporterAddr])
+}
+
+// --ca-file reaches module=connect: a wss:// server whose certificate comes
+// from a company CA is trusted with the CA's PEM, and its expiry is answered.
+func TestExporterCAFile(t *testing.T) {
+	ca, err := tlsca.NewCA(pkix.Name{CommonName: "Contoso Root"}, tlsca.Validity{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.Issue([]string{"127.0.0.1"}, tlsca.Validity{NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(10 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	em := emulator.New(emulator.Config{Secret: exporterSecret})
+	srv := httptest.NewUnstartedServer(em)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = em.Shutdown(ctx)
+		srv.Close()
+	})
+	wss := "wss" + strings.TrimPrefix(srv.URL, "https") + emulator.PathWS
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := ca.WriteCertPEM(caFile); err != nil {
+		t.Fatal(err)
+	}
+	tokens := tokenEndpoint(t, exporterSecret, nil)
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		want   string
+		expiry bool
+	}{
+		{"with --ca-file", []string{"--ca-file", caFile}, "convctl_probe_success 1", true},
+		{"without", nil, `convctl_probe_outcome{outcome="unreachable"} 1`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := startExporterCLI(t, append([]string{"--token-url", tokens, "--hold", "0"}, tt.args...)...)
+			resp, err := http.Get(probeURL(e.url, wss))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(b), tt.want+"\n") {
+				t.Errorf("the answer does not say %q:\n%s", tt.want, b)
+			}
+			if got := strings.Contains(string(b), "\nconvctl_tls_cert_expiry_seconds 8"); got != tt.expiry {
+				t.Errorf("certificate expiry (about 864000 s) present %v, want %v:\n%s", got, tt.expiry, b)
+			}
+		})
+	}
 }
