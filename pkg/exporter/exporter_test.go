@@ -247,6 +247,7 @@ func TestBadParameters(t *testing.T) {
 		{probePath("us1"), "soon", timeoutHeader + ":"},
 		{probePath("us1"), "-3", timeoutHeader + ":"},
 		{probePath("us1"), "NaN", timeoutHeader + ":"},
+		{probePath("us1"), "1e-9", timeoutHeader + ":"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path+" "+tt.header, func(t *testing.T) {

@@ -1,9 +1,12 @@
 package exporter
 
 import (
+	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ParseTarget never panics; what it accepts is a region or a ws/wss URL with
@@ -38,6 +41,34 @@ func FuzzParseTarget(f *testing.F) {
 		u, err := url.Parse(tg.URL)
 		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Hostname() == "" || u.User != nil {
 			t.Errorf("accepted %q, which is not a ws/wss URL with a host (%v)", raw, err)
+		}
+	})
+}
+
+// The scrape timeout header never panics and never gives a probe more time
+// than Prometheus waits, nor none at all.
+func FuzzProbeTimeout(f *testing.F) {
+	for _, s := range []string{"", "10", "0.4", "1e3", "-1", "NaN", "Inf", "0x10", " 4 ", "86400.0001", "5e-324"} {
+		f.Add(s)
+	}
+	h := &Handler{timeout: DefaultTimeout, margin: DefaultTimeoutMargin}
+	f.Fuzz(func(t *testing.T, v string) {
+		r, err := http.NewRequest(http.MethodGet, "/probe", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v != "" {
+			r.Header.Set(timeoutHeader, v)
+		}
+		d, err := h.probeTimeout(r)
+		if err != nil {
+			return
+		}
+		if d < time.Millisecond/2 {
+			t.Errorf("header %q: timeout %v, too short to try anything", v, d)
+		}
+		if secs, perr := strconv.ParseFloat(strings.TrimSpace(r.Header.Get(timeoutHeader)), 64); perr == nil && d > time.Duration(secs*float64(time.Second)) {
+			t.Errorf("header %q: timeout %v exceeds the scrape's", v, d)
 		}
 	})
 }

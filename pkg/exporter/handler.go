@@ -161,6 +161,9 @@ func (h *Handler) probeTimeout(r *http.Request) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a number of seconds", v)
 	}
 	d := time.Duration(secs * float64(time.Second))
+	if d < time.Millisecond {
+		return 0, fmt.Errorf("%q seconds is too short for a probe", v)
+	}
 	if d > h.margin {
 		return d - h.margin, nil
 	}
