@@ -199,11 +199,11 @@ var writeBuffers sync.Pool
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:      cfg,
-		log:      debuglog.Component(cfg.Logger, "emulator"),
-		conns:    make(map[int64]*conn),
-		shutdown: make(chan struct{}),
-		force:    make(chan struct{}),
+		cfg:       cfg,
+		log:       debuglog.Component(cfg.Logger, "emulator"),
+		conns:     make(map[int64]*conn),
+		shutdown:  make(chan struct{}),
+		force:     make(chan struct{}),
 		frameLog:  newLogBudget(frameLogBurst, frameLogWindow),
 		capLog:    newLogBudget(1, capLogWindow),
 		acceptLog: newLogBudget(1, capLogWindow),
