@@ -326,3 +326,22 @@ func TestShutdownWithFloodingClient(t *testing.T) {
 	}
 	ts.stop()
 }
+
+// peekHeader never panics, and agrees with twilsock.Decode on every frame
+// Decode accepts.
+func FuzzPeekHeader(f *testing.F) {
+	f.Add(rawFrame([]byte(`{"id":"TM1","method":"init","token":"x"}`)))
+	f.Add([]byte("TWILSOCK V3.0 70000\r\n{}"))
+	f.Add([]byte("TWILSOCK V3.0 999999999999\r\n"))
+	f.Add([]byte("TWILSOCK V3.0 2\r\n{}\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		method, id, ok := peekHeader(b)
+		fr, err := twilsock.Decode(b)
+		if err != nil {
+			return
+		}
+		if !ok || method != fr.Header.Method || id != fr.Header.ID {
+			t.Errorf("peekHeader %q %q %v, Decode %q %q", method, id, ok, fr.Header.Method, fr.Header.ID)
+		}
+	})
+}
