@@ -177,13 +177,18 @@ func (c *conn) readLoop() {
 	defer close(c.readDone)
 	growStack()
 	c.startReading()
+	ws := c.ws
 	for {
-		mt, data, err := c.readMessage()
+		// An idle connection's reader waits here, at the bottom of
+		// gorilla's read path; everything else is out of line (receive),
+		// so that the frames parked on this stack stay small enough for
+		// the runtime to shrink the goroutine to a 4 KiB stack.
+		mt, r, err := ws.NextReader()
 		if err != nil {
 			c.logReadEnd(err)
 			return
 		}
-		if !c.received(mt, data) {
+		if !c.receive(mt, r) {
 			return
 		}
 	}
@@ -201,38 +206,28 @@ func (c *conn) startReading() {
 	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(wait)) })
 }
 
-// readMessage reads the next message, up to MaxMessageSize bytes. A longer
-// one is not read further: the connection is closed with 1009 and a reason
-// (gorilla's own limit sends 1009 without one), and the reader goes on
-// discarding until the peer closes or the writer cuts the socket.
-func (c *conn) readMessage() (int, []byte, error) {
-	for {
-		mt, r, err := c.ws.NextReader()
-		if err != nil {
-			return mt, nil, err
-		}
-		data, err := io.ReadAll(io.LimitReader(r, MaxMessageSize+1))
-		if err != nil {
-			return mt, nil, err
-		}
-		if len(data) <= MaxMessageSize {
-			return mt, data, nil
-		}
-		c.s.stats.oversized.Add(1)
-		reason := "message over " + strconv.Itoa(MaxMessageSize) + " bytes"
-		c.warnFrame("message over the size limit: closing with 1009", "limit", MaxMessageSize)
-		if !c.send(outgoing{kind: outCloseSocket, closeCode: websocket.CloseMessageTooBig, closeText: reason}) {
-			return mt, nil, errGone
-		}
-	}
-}
-
-// received acts on one WebSocket message. It is kept out of readLoop so
-// that the loop's own frame stays small: an idle connection's reader sits
-// parked at the bottom of gorilla's read path, and every byte of stack it
-// holds there decides whether the goroutine's stack can shrink to 4 KiB.
+// receive reads one message, up to MaxMessageSize bytes, and acts on it. A
+// longer one is not read further: the connection is closed with 1009 and a
+// reason (gorilla's own limit sends 1009 without one), and the reader goes
+// on discarding until the peer closes or the writer cuts the socket.
 //
 //go:noinline
+func (c *conn) receive(mt int, r io.Reader) bool {
+	data, err := io.ReadAll(io.LimitReader(r, MaxMessageSize+1))
+	if err != nil {
+		c.logReadEnd(err)
+		return false
+	}
+	if len(data) > MaxMessageSize {
+		c.s.stats.oversized.Add(1)
+		c.warnFrame("message over the size limit: closing with 1009", "limit", MaxMessageSize)
+		return c.send(outgoing{kind: outCloseSocket, closeCode: websocket.CloseMessageTooBig,
+			closeText: "message over " + strconv.Itoa(MaxMessageSize) + " bytes"})
+	}
+	return c.received(mt, data)
+}
+
+// received acts on one WebSocket message.
 func (c *conn) received(mt int, data []byte) bool {
 	_ = c.ws.SetReadDeadline(time.Now().Add(2 * c.s.cfg.PingInterval))
 	if mt != websocket.BinaryMessage {
@@ -432,7 +427,13 @@ func badRequest(desc string) twilsock.Status {
 
 // timers are the writer's; nil means not armed.
 type timers struct {
-	ping, init, about, expiry, drop, offload, grace *time.Timer
+	ping, init, drop, offload, grace *time.Timer
+	// token fires when the token in force enters its final window (aboutDue)
+	// and then again when it expires: one timer, not two, for it is held by
+	// every connected client.
+	token    *time.Timer
+	aboutDue bool
+	expires  time.Time
 }
 
 func ch(t *time.Timer) <-chan time.Time {
@@ -450,7 +451,7 @@ func stop(t **time.Timer) {
 }
 
 func (t *timers) stopAll() {
-	for _, p := range []**time.Timer{&t.ping, &t.init, &t.about, &t.expiry, &t.drop, &t.offload, &t.grace} {
+	for _, p := range []**time.Timer{&t.ping, &t.init, &t.token, &t.drop, &t.offload, &t.grace} {
 		stop(p)
 	}
 }
@@ -503,10 +504,8 @@ func (c *conn) serve(t *timers) ending {
 			end, done = c.ping(t)
 		case <-ch(t.init):
 			end, done = c.timerFired(t, &t.init)
-		case <-ch(t.about):
-			end, done = c.timerFired(t, &t.about)
-		case <-ch(t.expiry):
-			end, done = c.timerFired(t, &t.expiry)
+		case <-ch(t.token):
+			end, done = c.timerFired(t, &t.token)
 		case <-ch(t.drop):
 			end, done = c.timerFired(t, &t.drop)
 		case <-ch(t.offload):
@@ -562,11 +561,15 @@ func (c *conn) timerFired(t *timers, p **time.Timer) (ending, bool) {
 		c.s.stats.initTimeouts.Add(1)
 		c.s.log.Info("no init within the init timeout: closing", "conn", c.id, "init_timeout", cfg.InitTimeout)
 		return c.closeSocket(websocket.ClosePolicyViolation, "no init within "+cfg.InitTimeout.String()), true
-	case &t.about:
-		if !c.pushAboutToExpire() {
-			return endCut, true
+	case &t.token:
+		if t.aboutDue {
+			t.aboutDue = false
+			if !c.pushAboutToExpire() {
+				return endCut, true
+			}
+			t.token = time.NewTimer(max(t.expires.Sub(c.s.cfg.Clock()), 0))
+			return 0, false
 		}
-	case &t.expiry:
 		c.s.stats.expired.Add(1)
 		c.s.log.Info("token expired: close 410", "conn", c.id)
 		if !c.serverClose(t, twilsock.CloseStatus(twilsock.CloseTokenExpired), 0) {
@@ -613,9 +616,11 @@ func (c *conn) apply(m *outgoing, t *timers) (end ending, done bool) {
 			return endCut, true
 		}
 		if m.disarm {
-			stop(&t.about)
-			stop(&t.expiry)
+			stop(&t.token)
 			c.startGrace(t)
+		}
+		if m.session {
+			stop(&t.init)
 		}
 		if m.session && c.getState() == stateConnected {
 			// A client denied once may init again on the same socket.
@@ -658,18 +663,20 @@ func (c *conn) apply(m *outgoing, t *timers) (end ending, done bool) {
 }
 
 // arm schedules token_about_to_expire and the close 410 for a token expiring
-// at exp, replacing the timers of the token before it. Inside the window
+// at exp, replacing the timer of the token before it. Inside the window
 // already, the client_update goes out at once.
 func (c *conn) arm(t *timers, exp time.Time) bool {
-	stop(&t.about)
-	stop(&t.expiry)
+	stop(&t.token)
 	now := c.s.cfg.Clock()
+	t.expires = exp
 	if d := exp.Add(-c.s.cfg.AboutToExpire).Sub(now); d > 0 {
-		t.about = time.NewTimer(d)
-	} else if !c.pushAboutToExpire() {
+		t.token, t.aboutDue = time.NewTimer(d), true
+		return true
+	}
+	if !c.pushAboutToExpire() {
 		return false
 	}
-	t.expiry = time.NewTimer(max(exp.Sub(now), 0))
+	t.token, t.aboutDue = time.NewTimer(max(exp.Sub(now), 0)), false
 	return true
 }
 
@@ -706,8 +713,7 @@ func (c *conn) serverClose(t *timers, st twilsock.Status, backoff time.Duration)
 	if c.write(frame) != nil {
 		return false
 	}
-	stop(&t.about)
-	stop(&t.expiry)
+	stop(&t.token)
 	stop(&t.drop)
 	stop(&t.offload)
 	c.startGrace(t)

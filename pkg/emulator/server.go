@@ -217,9 +217,10 @@ func New(cfg Config) *Server {
 	s.refuseLeft.Store(int64(cfg.RefuseUpgrades))
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: writeWait,
-		// Small: client frames are about 1 KiB, and a larger message is read
-		// straight through. The hijacked 4 KiB net/http reader is let go.
-		ReadBufferSize:  1024,
+		// Small: it is held for the life of every connection, idle or not.
+		// The SDK's init, its largest frame, is about 1.1 KiB: three reads.
+		// The hijacked 4 KiB net/http reader is let go.
+		ReadBufferSize:  512,
 		WriteBufferSize: 2048,
 		WriteBufferPool: &writeBuffers,
 		// Browsers send an Origin; the SDK runs in pages of any origin.
