@@ -72,7 +72,16 @@ The first line on stdout is the ws:// URL; logs go to stderr (every frame,
 tokens redacted, with --debug). The control API on the same port
 (docs/control-api.md) makes the server act on demand: list connections, push
 token_about_to_expire, close with 410, 401 or 308, or cut a connection.
-SIGINT or SIGTERM stops the server cleanly: every connection gets a close frame.
+SIGINT or SIGTERM stops the server within a second, exit 0: every connection
+gets a close frame, and those that do not close within half a second are cut.
+
+Limits (docs/serve-limits.md): at most --max-conns WebSocket connections at
+once (by default the open-file limit less a tenth); one more upgrade is
+answered HTTP 503 and the control API still answers. A connection that sends
+no init within --init-timeout is closed (1008). A request whose Twilsock
+header is over 64 KiB is answered 413 on its id; a WebSocket message over
+256 KiB is closed with 1009. An update or message before init is answered
+400. Ignored frames are logged at most ten per 10 s, clipped and redacted.
 
 The faults that fire "after the first connection is initialised" fire once per
 run, so a client that reconnects finds a healthy server.`,
