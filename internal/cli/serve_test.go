@@ -57,7 +57,7 @@ func TestServeFlags(t *testing.T) {
 			io, _, _, _ := TestIO()
 			f := &Factory{IO: io, Getenv: serveGetenv}
 			var got *ServeOptions
-			cmd := newCmdServeWith(f, func(_ context.Context, o *ServeOptions) error { got = o; return nil })
+			cmd := NewCmdServe(f, func(_ context.Context, o *ServeOptions) error { got = o; return nil })
 			cmd.SetArgs(tt.args)
 			cmd.SetOut(io.Out)
 			cmd.SetErr(io.ErrOut)
@@ -107,7 +107,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"serve", "--no-verify", "--init-timeout", "-1s"}, "--init-timeout -1s: want a duration of 0 or more"},
 		{[]string{"serve", "--no-verify", "--max-conns", "-1"}, "--max-conns -1: want 0"},
 		{[]string{"serve", "--no-verify", "--upstream-status", "200"}, "400 to 599"},
-		{[]string{"serve", "--no-verify", "--product", "fax"}, "want one of"},
+		{[]string{"serve", "--no-verify", "--product", "fax"}, "want conversations, sync, voice, video or any"},
 		{[]string{"serve", "--no-verify", "--log-format", "xml"}, "text or json"},
 		{[]string{"serve", "--no-verify", "extra"}, "unknown command"},
 	}
