@@ -45,7 +45,7 @@ func TestInitTimeoutClosesIdleClient(t *testing.T) {
 
 // Answering pings keeps a connection alive, but not one that never inits.
 func TestInitTimeoutClosesPingOnlyClient(t *testing.T) {
-	ts := startServer(t, Config{InitTimeout: 300 * time.Millisecond, PingInterval: 20 * time.Millisecond})
+	ts := startServer(t, Config{InitTimeout: 600 * time.Millisecond, PingInterval: 100 * time.Millisecond})
 	c := dial(t, ts.url)
 	pings := 0
 	c.ws.SetPingHandler(func(data string) error {
@@ -63,7 +63,7 @@ func TestInitTimeoutClosesPingOnlyClient(t *testing.T) {
 // An init before the deadline disarms it: the connection outlives the
 // timeout (a ping received after it proves the time has passed).
 func TestInitTimeoutDisarmedByInit(t *testing.T) {
-	ts := startServer(t, Config{InitTimeout: 30 * time.Millisecond, PingInterval: 150 * time.Millisecond})
+	ts := startServer(t, Config{InitTimeout: 200 * time.Millisecond, PingInterval: 400 * time.Millisecond})
 	c, _ := connect(t, ts.url)
 	pinged := make(chan struct{}, 1)
 	c.ws.SetPingHandler(func(string) error {
