@@ -257,7 +257,7 @@ func (c *conn) logReadEnd(err error) {
 	case errors.As(err, &ce):
 		c.s.log.Debug("client closed the WebSocket", "conn", c.id, "code", ce.Code, "reason", ce.Text)
 	case errors.As(err, &ne) && ne.Timeout():
-		c.s.log.Info("nothing received, not even a pong, for twice the ping interval: closing", "conn", c.id,
+		c.s.limitedLog(c.s.clientLog, slog.LevelInfo, "nothing received, not even a pong, for twice the ping interval: closing", "conn", c.id,
 			"ping_interval", c.s.cfg.PingInterval)
 	default:
 		c.s.log.Debug("connection ended", "conn", c.id, "error", err)
@@ -374,7 +374,7 @@ func (c *conn) deny(what, id string, code int, reason, identity string) bool {
 	frame, _ := twilsock.Encode(twilsock.NewReply(id, twilsock.DenyStatus(code)), nil)
 	c.setState(stateDenied)
 	c.s.stats.denied.Add(1)
-	c.s.log.Info(what+" denied", "conn", c.id, "status", 401, "error_code", code,
+	c.s.limitedLog(c.s.clientLog, slog.LevelInfo, what+" denied", "conn", c.id, "status", 401, "error_code", code,
 		"description", twilsock.Describe(code), "reason", reason, "identity", identity)
 	return c.send(outgoing{frame: frame, disarm: true})
 }
@@ -559,7 +559,7 @@ func (c *conn) timerFired(t *timers, p **time.Timer) (ending, bool) {
 			return 0, false
 		}
 		c.s.stats.initTimeouts.Add(1)
-		c.s.log.Info("no init within the init timeout: closing", "conn", c.id, "init_timeout", cfg.InitTimeout)
+		c.s.limitedLog(c.s.clientLog, slog.LevelInfo, "no init within the init timeout: closing", "conn", c.id, "init_timeout", cfg.InitTimeout)
 		return c.closeSocket(websocket.ClosePolicyViolation, "no init within "+cfg.InitTimeout.String()), true
 	case &t.token:
 		if t.aboutDue {
@@ -585,7 +585,7 @@ func (c *conn) timerFired(t *timers, p **time.Timer) (ending, bool) {
 			return endCut, true
 		}
 	case &t.grace:
-		c.s.log.Info("client did not close the socket within the grace period: closing it", "conn", c.id, "grace", cfg.CloseGrace)
+		c.s.limitedLog(c.s.clientLog, slog.LevelInfo, "client did not close the socket within the grace period: closing it", "conn", c.id, "grace", cfg.CloseGrace)
 		return c.closeSocket(websocket.CloseNormalClosure, ""), true
 	}
 	return 0, false

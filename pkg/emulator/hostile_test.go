@@ -345,3 +345,30 @@ func FuzzPeekHeader(f *testing.F) {
 		}
 	})
 }
+
+// A crowd of clients that never init cannot flood the log either: the
+// per-connection lines any client can cause are rate-limited, and counted.
+func TestInitTimeoutCrowdLogsBounded(t *testing.T) {
+	ts := startServer(t, Config{InitTimeout: 100 * time.Millisecond})
+	const n = clientLogBurst + 5
+	cs := make([]*client, n)
+	for i := range cs {
+		cs[i] = dial(t, ts.url)
+	}
+	for _, c := range cs {
+		if err := c.ended(); !isCloseCode(err, websocket.ClosePolicyViolation) {
+			t.Fatalf("got %v, want close 1008", err)
+		}
+	}
+	ts.stop()
+	out := ts.log.String()
+	if got := strings.Count(out, "no init within the init timeout"); got != clientLogBurst {
+		t.Errorf("%d lines for %d init timeouts, want %d", got, n, clientLogBurst)
+	}
+	if !strings.Contains(out, "not logged (rate limit) count=5") {
+		t.Errorf("Shutdown does not account for the lines left out:\n%s", out)
+	}
+	if st := ts.Stats(); st.InitTimeouts != n {
+		t.Errorf("stats %+v", st)
+	}
+}

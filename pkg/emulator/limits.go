@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -17,6 +19,9 @@ import (
 const (
 	frameLogBurst  = 10 // ignored frames (text, malformed, out of place), all connections together
 	frameLogWindow = 10 * time.Second
+	// Lines any client can cause without a valid token, by the thousand:
+	// failed upgrades, denials, init and read timeouts, grace expiries.
+	clientLogBurst = 20
 	capLogWindow   = 10 * time.Second // one line per window while upgrades are refused at the cap
 )
 
@@ -99,24 +104,34 @@ func (s *Server) fdExhausted(err error) {
 }
 
 // warnFrame logs a frame the server ignores, within the frame log budget.
-// Every such line names the connection and is bounded (clip); when lines
-// were left out, the next one says how many.
+// Every such line names the connection and is bounded (clip).
 func (c *conn) warnFrame(msg string, attrs ...any) {
-	ok, missed := c.s.frameLog.take()
+	c.s.limitedLog(c.s.frameLog, slog.LevelWarn, msg, append([]any{"conn", c.id}, attrs...)...)
+}
+
+// limitedLog logs within budget b; when lines were left out, the next one
+// says how many.
+func (s *Server) limitedLog(b *logBudget, level slog.Level, msg string, attrs ...any) {
+	if !s.log.Enabled(context.Background(), level) {
+		return
+	}
+	ok, missed := b.take()
 	if !ok {
 		return
 	}
-	attrs = append([]any{"conn", c.id}, attrs...)
 	if missed > 0 {
 		attrs = append(attrs, "similar_lines_not_logged", missed)
 	}
-	c.s.log.Warn(msg, attrs...)
+	s.log.Log(context.Background(), level, msg, attrs...)
 }
 
 // logSuppressed reports, at Shutdown, the lines left out since the last one.
 func (s *Server) logSuppressed() {
 	if n := s.frameLog.drain(); n > 0 {
 		s.log.Info("ignored frames not logged (rate limit)", "count", n)
+	}
+	if n := s.clientLog.drain(); n > 0 {
+		s.log.Info("lines about failed upgrades, denials and timeouts not logged (rate limit)", "count", n)
 	}
 	if n := s.capLog.drain(); n > 0 {
 		s.log.Info("upgrades refused at the cap since the last line", "count", n)

@@ -176,6 +176,7 @@ type Server struct {
 	seq          atomic.Int64 // connection numbers, from 1
 	slots        atomic.Int64 // WebSocket connections open or upgrading, against MaxConns
 	frameLog     *logBudget   // ignored frames
+	clientLog    *logBudget   // failed upgrades, denials, timeouts
 	capLog       *logBudget   // upgrades refused at the cap
 	acceptLog    *logBudget   // accepts failed for want of file descriptors
 	refuseLeft   atomic.Int64
@@ -205,6 +206,7 @@ func New(cfg Config) *Server {
 		shutdown:  make(chan struct{}),
 		force:     make(chan struct{}),
 		frameLog:  newLogBudget(frameLogBurst, frameLogWindow),
+		clientLog: newLogBudget(clientLogBurst, frameLogWindow),
 		capLog:    newLogBudget(1, capLogWindow),
 		acceptLog: newLogBudget(1, capLogWindow),
 	}
@@ -239,7 +241,7 @@ func New(cfg Config) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 func (s *Server) upgradeError(w http.ResponseWriter, r *http.Request, status int, reason error) {
-	s.log.Info("upgrade failed", "remote", r.RemoteAddr, "status", status, "error", reason)
+	s.limitedLog(s.clientLog, slog.LevelInfo, "upgrade failed", "remote", r.RemoteAddr, "status", status, "error", reason)
 	http.Error(w, "convctl emulator: "+reason.Error(), status)
 }
 
