@@ -21,7 +21,9 @@
 // (the SDK holds its requests until init is answered; the server serves no
 // connection that has not authenticated). Those warnings are rate-limited
 // (ten per ten seconds for all connections, then a count) and each is
-// clipped and redacted, so a client sending junk cannot flood the log.
+// clipped and redacted, so a client sending junk cannot flood the log; so
+// are the lines any client can cause by the thousand without a token (failed
+// upgrades, denials, init and read timeouts), twenty per ten seconds.
 //
 // Limits (docs/serve-limits.md): a request whose header is over
 // twilsock.MaxHeaderSize (64 KiB) is answered 413 on its id, so the SDK
