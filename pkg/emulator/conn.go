@@ -493,7 +493,7 @@ func (c *conn) writeLoop() {
 func (c *conn) serve(t *timers) ending {
 	// The loop only waits and dispatches: an idle connection's writer sits
 	// parked in this select, and the smaller its frame, the smaller the
-	// stack the runtime can shrink the goroutine to (see received).
+	// stack the runtime can shrink the goroutine to (see readLoop).
 	for {
 		var end ending
 		var done bool
