@@ -103,6 +103,9 @@ func TestConnectionCap(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if !resp.Close {
+			t.Error("a refused upgrade's connection is kept alive, holding a descriptor")
+		}
 		if !strings.Contains(string(body), "connection limit reached (2 WebSocket connections open)") {
 			t.Errorf("503 body %q", body)
 		}

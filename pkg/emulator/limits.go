@@ -62,6 +62,9 @@ func (s *Server) refuseAtCap(w http.ResponseWriter, r *http.Request) {
 			"remote", r.RemoteAddr, "max_conns", s.cfg.MaxConns, "refused_so_far", n,
 			"hint", "raise the connection cap, and the open-file limit with it, if the clients are legitimate")
 	}
+	// A refused client must not keep its socket: that is the descriptor the
+	// cap is there to save.
+	w.Header().Set("Connection", "close")
 	w.Header().Set("Retry-After", "5")
 	http.Error(w, "convctl emulator: connection limit reached ("+strconv.Itoa(s.cfg.MaxConns)+
 		" WebSocket connections open); try again later", http.StatusServiceUnavailable)
