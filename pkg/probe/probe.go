@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -42,6 +43,24 @@ var conversationsMessageTypes = []string{
 // only for a bad Config (ErrConfig) or when the first token cannot be had
 // (ErrToken); every other outcome, including failure, is in the Report.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
+	return runWith(ctx, cfg, nil)
+}
+
+// dialFunc opens one attempt's WebSocket; (*run).dial is the real one.
+type dialFunc func(r *run, ctx context.Context, a *attempt) (wsConn, *http.Response, error)
+
+// runWith is Run with the WebSocket dial replaced (nil: the network), for
+// tests that script the peer without one.
+func runWith(ctx context.Context, cfg Config, dial dialFunc) (*Report, error) {
+	if dial == nil {
+		dial = func(r *run, ctx context.Context, a *attempt) (wsConn, *http.Response, error) {
+			ws, resp, err := r.dial(ctx, a)
+			if err != nil {
+				return nil, resp, err
+			}
+			return ws, resp, nil
+		}
+	}
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -51,6 +70,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	deadline, _ := runCtx.Deadline()
 	r := &run{
 		cfg:      cfg,
+		dialWS:   dial,
 		ctx:      runCtx,
 		parent:   ctx,
 		deadline: deadline,
@@ -59,6 +79,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		bo:       backoff{policy: cfg.Backoff},
 		log:      debuglog.Component(cfg.Logger, "probe"),
 		flog:     debuglog.Component(cfg.Logger, "frame"),
+		eventAt:  map[eventKey]int{},
+		perName:  map[string]int{},
 	}
 	r.rep = Report{
 		URL:         cfg.URL,
@@ -68,6 +90,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		InnerStates: []InnerChange{},
 		PingsMS:     []float64{},
 		Warnings:    []string{},
+		Renew:       cfg.Renew,
 	}
 	tok, err := r.fetchToken()
 	if err != nil {
@@ -81,6 +104,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 type run struct {
 	cfg      Config
+	dialWS   dialFunc
 	ctx      context.Context
 	parent   context.Context // the caller's: its end is an interruption, not a timeout
 	deadline time.Time       // the run's, also on the monotonic clock
@@ -88,9 +112,13 @@ type run struct {
 	log      *slog.Logger
 	flog     *slog.Logger
 
-	rep    Report
-	inner  Inner
-	public State
+	rep     Report
+	omitted Omitted
+	eventAt map[eventKey]int // the latest entry of each kind of event
+	perName map[string]int   // entries per event name
+	retries int              // reconnects scheduled, counting omitted ones
+	inner   Inner
+	public  State
 
 	token        string
 	tokenRep     *inspect.Report
@@ -107,7 +135,10 @@ type run struct {
 
 	lastFail *Cause // why the latest attempt failed
 	lost     *Cause // what ended a connected session, until a reconnect recovers it
-	terminal *Cause // a failure that ends the run (denied, close 401/410, unsupported)
+	// lostRetries is r.retries when the session was lost: the reconnects
+	// after it are the ones that brought it back.
+	lostRetries int
+	terminal    *Cause // a failure that ends the run (denied, close 401/410, unsupported)
 
 	// For explaining an expiry.
 	aboutToExpire   *time.Time // wall clock when tokenAboutToExpire came
@@ -156,21 +187,96 @@ func (r *run) enter(s Inner) {
 	old := r.inner
 	r.inner = s
 	pub := s.Public()
-	r.rep.InnerStates = append(r.rep.InnerStates, InnerChange{State: s, Public: pub, AtMS: ms(at)})
+	r.rep.InnerStates = appendBounded(r.rep.InnerStates, InnerChange{State: s, Public: pub, AtMS: ms(at)}, MaxInnerStates, &r.omitted.InnerStates)
 	changed := len(r.rep.States) == 0 || pub != r.public
 	if changed {
 		r.public = pub
-		r.rep.States = append(r.rep.States, StateChange{State: pub, AtMS: ms(at)})
+		r.rep.States = appendBounded(r.rep.States, StateChange{State: pub, AtMS: ms(at)}, MaxStates, &r.omitted.States)
 	}
 	r.log.Debug("state", "from", string(old), "to", string(s), "public", string(pub), "public_changed", changed)
 	r.emit(Update{Kind: UpdateState, Inner: s, State: pub, PublicChanged: changed})
 }
 
+// event records e. A repeat of the entry just before (same name, message
+// and codes) folds into it, as does, once its name has MaxEventsPerName
+// entries, a repeat of any earlier one; a new kind past that bound is only
+// counted. So a peer that floods frames grows a count, not the report. The
+// observer hears of a folded repeat when its count reaches a power of two.
 func (r *run) event(e Event) {
-	e.AtMS = ms(r.since())
+	at := ms(r.since())
+	e.Message = clip(e.Message)
+	k := keyOf(&e)
+	full := r.perName[e.Name] >= MaxEventsPerName
+	if i, ok := r.eventAt[k]; ok && (full || i == len(r.rep.Events)-1) {
+		ev := &r.rep.Events[i]
+		ev.Count = max(ev.Count, 1) + 1
+		ev.LastAtMS = &at
+		if ev.Count&(ev.Count-1) == 0 {
+			cp := *ev
+			r.emit(Update{Kind: UpdateEvent, Event: &cp})
+		}
+		return
+	}
+	if full {
+		r.omitted.Events++
+		return
+	}
+	e.AtMS = at
+	r.eventAt[k] = len(r.rep.Events)
+	r.perName[e.Name]++
 	r.rep.Events = append(r.rep.Events, e)
 	r.log.Debug("event", "name", e.Name, "message", e.Message)
 	r.emit(Update{Kind: UpdateEvent, Event: &e})
+}
+
+// eventKey is what makes two events the same for folding.
+type eventKey struct {
+	name, message        string
+	terminal             int // 0 unset, 1 false, 2 true
+	httpStatus, twilioEr int
+}
+
+func keyOf(e *Event) eventKey {
+	k := eventKey{name: e.Name, message: e.Message, httpStatus: -1, twilioEr: -1}
+	if e.Terminal != nil {
+		k.terminal = 1
+		if *e.Terminal {
+			k.terminal = 2
+		}
+	}
+	if e.HTTPStatus != nil {
+		k.httpStatus = *e.HTTPStatus
+	}
+	if e.TwilioError != nil {
+		k.twilioEr = *e.TwilioError
+	}
+	return k
+}
+
+// appendBounded appends v to s, which it keeps to at most n entries: the
+// first n/2 and the most recent ones, counting in *omitted those dropped
+// from the middle.
+func appendBounded[T any](s []T, v T, n int, omitted *int) []T {
+	if len(s) >= n {
+		h := n / 2
+		copy(s[h:], s[h+1:])
+		s = s[:len(s)-1]
+		*omitted++
+	}
+	return append(s, v)
+}
+
+// clip cuts a peer-supplied text to MaxMessageBytes (on a rune boundary)
+// and copies it, so a kept message never pins a large frame in memory.
+func clip(s string) string {
+	if len(s) <= MaxMessageBytes {
+		return strings.Clone(s)
+	}
+	cut := MaxMessageBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.Clone(s[:cut]) + "…"
 }
 
 func (r *run) phaseDone(p Phase, d time.Duration) {
@@ -183,6 +289,10 @@ func (r *run) warn(msg string) {
 		if w == msg {
 			return
 		}
+	}
+	if len(r.rep.Warnings) >= MaxWarnings {
+		r.omitted.Warnings++
+		return
 	}
 	r.rep.Warnings = append(r.rep.Warnings, msg)
 	r.log.Warn(msg)
@@ -269,8 +379,9 @@ func (r *run) loop() {
 			r.enter(InnerRetrying)
 		}
 		delay := r.bo.next(r.cfg.Rand())
-		rc := Reconnect{Attempt: len(r.rep.Reconnects) + 1, DelayMS: ms(delay), Error: st.reason}
-		r.rep.Reconnects = append(r.rep.Reconnects, rc)
+		r.retries++
+		rc := Reconnect{Attempt: r.retries, DelayMS: ms(delay), Error: clip(st.reason)}
+		r.rep.Reconnects = appendBounded(r.rep.Reconnects, rc, MaxReconnects, &r.omitted.Reconnects)
 		r.log.Debug("retry", "attempt", rc.Attempt, "delay", delay, "error", rc.Error)
 		r.emit(Update{Kind: UpdateRetry, Reconnect: &rc, Duration: delay})
 		t := time.NewTimer(delay)
@@ -309,7 +420,7 @@ func (r *run) attempt() step {
 	a := &attempt{n: len(r.attempts) + 1, start: time.Now(), phase: PhaseDNS}
 	r.attempts = append(r.attempts, a)
 	r.rep.Attempts = a.n
-	ws, resp, err := r.dial(r.ctx, a)
+	ws, resp, err := r.dialWS(r, r.ctx, a)
 	if resp != nil {
 		r.noteDate(resp)
 	}
@@ -561,7 +672,7 @@ func (r *run) serve(s *session, a *attempt) step {
 				delete(s.pingSent, string(p.data))
 				s.pingOut = 0
 				rtt := p.at.Sub(sent)
-				r.rep.PingsMS = append(r.rep.PingsMS, ms(rtt))
+				r.rep.PingsMS = appendBounded(r.rep.PingsMS, ms(rtt), MaxPings, &r.omitted.Pings)
 				r.log.Debug("pong", "rtt_ms", ms(rtt))
 				r.emit(Update{Kind: UpdatePing, Duration: rtt})
 			}
@@ -685,7 +796,8 @@ func (r *run) onConnected(s *session, a *attempt, h *twilsock.Header) {
 	}
 	r.enter(InnerConnected)
 	if r.lost != nil {
-		r.warn(fmt.Sprintf("%s; it came back after %d reconnect(s)", r.lost.Message, len(r.rep.Reconnects)))
+		n := r.retries - r.lostRetries
+		r.warn(fmt.Sprintf("%s; it came back after %d %s", r.lost.Message, n, plural(n, "reconnect", "reconnects")))
 		r.lost = nil
 	}
 	if !r.everConnected {
@@ -817,7 +929,7 @@ func (r *run) serverClose(s *session, f *twilsock.Frame) step {
 		cause.Hint = "the SDK treats an unknown close code like an offload and reconnects"
 	}
 	if wasConnected {
-		r.lost = cause
+		r.loseSession(cause)
 	}
 	r.lastFail = cause
 	r.waitDisconnect()
@@ -858,7 +970,7 @@ func (r *run) socketLost(s *session, a *attempt) step {
 		c.Hint = "the server closed the WebSocket without a Twilsock close frame; the SDK reconnects with backoff"
 	}
 	if phase == "" {
-		r.lost = c
+		r.loseSession(c)
 	}
 	r.lastFail = c
 	// The SDK emits no connectionError when an open socket closes: it goes
@@ -870,13 +982,26 @@ func (r *run) socketLost(s *session, a *attempt) step {
 	return retry(desc)
 }
 
+// loseSession records what ended a connected session.
+func (r *run) loseSession(c *Cause) {
+	r.lost = c
+	r.lostRetries = r.retries
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // peerDead: pings went unanswered; the SDK would still think it was connected.
 func (r *run) peerDead(s *session) step {
 	silent := time.Duration(s.pingOut) * r.cfg.PingInterval
 	c := &Cause{Kind: CauseNetwork,
 		Message: fmt.Sprintf("the peer stopped answering: %d pings in a row got no pong (%s)", s.pingOut, silent),
 		Hint:    "the connection is half-open (a NAT, proxy or load balancer dropped it silently); the SDK sends no pings and would sit 'connected' on a dead socket"}
-	r.lost = c
+	r.loseSession(c)
 	r.lastFail = c
 	r.event(Event{Name: EventPeerUnresponsive, Message: c.Message})
 	s.close()
@@ -1070,6 +1195,13 @@ func (r *run) finish() *Report {
 		}
 		rep.Timing = Timing{DNS: conv(a.dns), TCP: conv(a.tcp), TLS: conv(a.tls),
 			Upgrade: conv(a.upgrade), Init: conv(a.init), Connected: conv(a.connected)}
+	}
+	if r.omitted != (Omitted{}) {
+		o := r.omitted
+		rep.Omitted = &o
+		n := o.States + o.InnerStates + o.Events + o.Reconnects + o.Pings + o.Warnings
+		// Past MaxWarnings on purpose: this one says the report is cut.
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the report leaves out %d %s to stay bounded (see omitted): the peer caused more than it keeps", n, plural(n, "entry", "entries")))
 	}
 	rep.DurationMS = ms(r.since())
 	return rep

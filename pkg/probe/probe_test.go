@@ -144,10 +144,14 @@ func states(rep *Report) []State {
 	return out
 }
 
+// eventNames lists every event that happened, a folded repeat as often as
+// it happened.
 func eventNames(rep *Report) []string {
 	var out []string
 	for _, e := range rep.Events {
-		out = append(out, e.Name)
+		for range max(e.Count, 1) {
+			out = append(out, e.Name)
+		}
 	}
 	return out
 }
