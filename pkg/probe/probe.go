@@ -133,8 +133,9 @@ type run struct {
 	firstConnected            time.Time
 	updateDone                bool
 
-	lastFail *Cause // why the latest attempt failed
-	lost     *Cause // what ended a connected session, until a reconnect recovers it
+	lastFail   *Cause // why the latest attempt failed
+	lastFailAt int    // the attempt (1, 2, …) lastFail is about
+	lost       *Cause // what ended a connected session, until a reconnect recovers it
 	// lostRetries is r.retries when the session was lost: the reconnects
 	// after it are the ones that brought it back.
 	lostRetries int
@@ -142,6 +143,7 @@ type run struct {
 
 	// For explaining an expiry.
 	aboutToExpire   *time.Time // wall clock when tokenAboutToExpire came
+	closedAt        *time.Time // wall clock when the server closed with 410
 	warnedExpiry    *time.Time // expiry of the token in use when tokenAboutToExpire came
 	renewErr        error
 	renewedSameExp  bool
@@ -346,13 +348,14 @@ func (r *run) inspectToken(tok string) *inspect.Report {
 
 // preflight warns about what will go wrong before it does.
 func (r *run) preflight() {
-	if tr, ur := tokenRegion(r.tokenRep), urlRegion(r.cfg.URL); tr != "" && ur != "" && tr != ur {
-		r.warn(fmt.Sprintf("the token is for region %s (header twr) but the URL is in region %s", tr, ur))
+	if m := r.regionMismatch(); m != nil {
+		r.rep.RegionMismatch = m
+		r.warn(fmt.Sprintf("the token is for region %s (header twr) but the URL is in region %s", m.Token, m.URL))
 	}
 	if exp := r.tokenRep.ExpiresAt; exp != nil && r.cfg.Hold > 0 && !r.cfg.Renew {
 		now := r.cfg.Now()
 		if left := exp.Sub(now); left > 0 && left < r.cfg.Hold {
-			r.warn(fmt.Sprintf("the token expires in %s, before --hold ends, and renewing is off: expect close 410", roundDur(left)))
+			r.warn(fmt.Sprintf("the token expires in %s, before the hold ends, and renewing is off: expect close 410 unless the app calls updateToken", roundDur(left)))
 		}
 	}
 }
@@ -458,7 +461,7 @@ func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
 		r.rep.Upgrade = upgradeFailure(resp)
 	}
 	if r.runOver(err) {
-		r.lastFail = r.timeoutCause(phase)
+		r.setFail(r.timeoutCause(phase))
 		return done
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -466,6 +469,9 @@ func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
 		err = fmt.Errorf("timed out: %w", err)
 	}
 	desc := describeDialError(err, resp, r.cfg.URL)
+	if outOfFDs(err) {
+		desc = "this machine ran out of file descriptors: " + desc
+	}
 	c := &Cause{Kind: CauseNetwork, Message: fmt.Sprintf("%s failed: %s", phase, desc), Phase: phase}
 	if resp != nil && errors.Is(err, websocket.ErrBadHandshake) {
 		c.HTTPStatus = intp(resp.StatusCode)
@@ -473,7 +479,7 @@ func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
 	} else {
 		c.Hint = dialHint(phase, err, r.cfg.URL)
 	}
-	r.lastFail = c
+	r.setFail(c)
 	// As the SDK reports a socket error: non-terminal, no HTTP status or
 	// Twilio code (those are for Twilsock replies); the status is in the message.
 	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), Message: "Socket error: " + desc})
@@ -776,7 +782,7 @@ func (r *run) initReply(s *session, a *attempt, f *twilsock.Frame, rtt time.Dura
 		c.Message = "the server answered init with " + describeStatus(st)
 		c.Hint = "the service failed to accept the connection; the SDK retries with backoff. If it persists, check status.twilio.com"
 	}
-	r.lastFail = c
+	r.setFail(c)
 	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), HTTPStatus: code, TwilioError: terr,
 		Message: "Connection error: " + describeStatus(st)})
 	r.closeSocket(s, true)
@@ -889,6 +895,8 @@ func (r *run) serverClose(s *session, f *twilsock.Frame) step {
 	case twilsock.CloseActionDisconnect:
 		r.enter(InnerWaitSocketClosed)
 		if code == twilsock.CloseTokenExpired {
+			now := r.cfg.Now()
+			r.closedAt = &now
 			r.event(Event{Name: EventTokenExpired})
 		}
 		r.closeSocket(s, false)
@@ -931,7 +939,7 @@ func (r *run) serverClose(s *session, f *twilsock.Frame) step {
 	if wasConnected {
 		r.loseSession(cause)
 	}
-	r.lastFail = cause
+	r.setFail(cause)
 	r.waitDisconnect()
 	if r.over() {
 		return done
@@ -972,7 +980,7 @@ func (r *run) socketLost(s *session, a *attempt) step {
 	if phase == "" {
 		r.loseSession(c)
 	}
-	r.lastFail = c
+	r.setFail(c)
 	// The SDK emits no connectionError when an open socket closes: it goes
 	// straight to retrying (twilsock-transcript.md, scenario f).
 	s.close()
@@ -980,6 +988,12 @@ func (r *run) socketLost(s *session, a *attempt) step {
 		return done
 	}
 	return retry(desc)
+}
+
+// setFail records why the current attempt failed.
+func (r *run) setFail(c *Cause) {
+	r.lastFail = c
+	r.lastFailAt = len(r.attempts)
 }
 
 // loseSession records what ended a connected session.
@@ -1002,7 +1016,7 @@ func (r *run) peerDead(s *session) step {
 		Message: fmt.Sprintf("the peer stopped answering: %d pings in a row got no pong (%s)", s.pingOut, silent),
 		Hint:    "the connection is half-open (a NAT, proxy or load balancer dropped it silently); the SDK sends no pings and would sit 'connected' on a dead socket"}
 	r.loseSession(c)
-	r.lastFail = c
+	r.setFail(c)
 	r.event(Event{Name: EventPeerUnresponsive, Message: c.Message})
 	s.close()
 	if r.over() {
@@ -1021,8 +1035,8 @@ func (r *run) requestTimedOut(s *session, a *attempt) (step, bool) {
 		return step{}, false
 	}
 	r.enter(InnerError)
-	r.lastFail = &Cause{Kind: CauseTimeout, Phase: PhaseInit, Message: msg,
-		Hint: "the server accepted the WebSocket but never answered init"}
+	r.setFail(&Cause{Kind: CauseTimeout, Phase: PhaseInit, Message: msg,
+		Hint: "the server accepted the WebSocket but never answered init"})
 	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), Message: msg})
 	r.closeSocket(s, true)
 	return retry(msg), true
@@ -1038,7 +1052,7 @@ func (r *run) endRun(s *session) step {
 		r.disconnect(s)
 	default:
 		if r.inner == InnerInitialising {
-			r.lastFail = r.timeoutCause(PhaseInit)
+			r.setFail(r.timeoutCause(PhaseInit))
 		}
 		r.enter(InnerDisconnecting)
 		r.closeSocket(s, true)
@@ -1099,13 +1113,22 @@ func (r *run) timeoutCause(phase Phase) *Cause {
 	case PhaseTLS:
 		c.Hint = "the TLS handshake did not finish: a proxy or middlebox may be intercepting"
 	case PhaseUpgrade:
-		c.Hint = "the server took the HTTP request but never answered the WebSocket upgrade: a proxy may not pass WebSockets"
+		c.Hint = "the TCP connection opened but nothing answered the WebSocket upgrade: a server out of file descriptors or overloaded still has its kernel accept connections it never serves; else a proxy in between may not pass WebSockets"
 	case PhaseInit:
 		c.Hint = "the WebSocket opened but init was never answered: the server is not speaking Twilsock, or is overloaded"
 	}
 	prev := r.lastFail
 	if prev == r.lost {
 		prev = nil // finish tells of the lost session itself
+	}
+	if prev != nil && prev.Kind == CauseProtocol && r.lastFailAt == len(r.attempts) {
+		// This attempt's server answered with something that is not
+		// Twilsock and nothing valid followed: that is the failure, and
+		// the deadline only ended the wait for a valid answer.
+		cp := *prev
+		cp.Phase = phase
+		cp.Message += fmt.Sprintf("; no valid reply followed: the run %s waiting for one", what)
+		return &cp
 	}
 	if prev != nil && prev.Kind != CauseTimeout && phase != PhaseInit {
 		// Earlier attempts failed for a reason; the deadline merely cut the
@@ -1114,15 +1137,15 @@ func (r *run) timeoutCause(phase Phase) *Cause {
 		cp.Message += fmt.Sprintf("; then the run %s during the next attempt's %s phase", strings.TrimSuffix(what, fmt.Sprintf(" after %s", roundDur(r.cfg.Timeout))), phase)
 		return &cp
 	}
-	if prev != nil && prev.Kind != CauseTimeout {
+	if prev != nil && prev.Kind != CauseTimeout && r.lastFailAt < len(r.attempts) {
 		c.Message += "; the attempt before failed: " + prev.Message
 	}
 	return c
 }
 
 func (r *run) protocolNote(msg string) {
-	r.lastFail = &Cause{Kind: CauseProtocol, Message: "the server sent a frame that is not Twilsock: " + msg,
-		Hint: "the peer is not a Twilsock server, or something between rewrote the frames"}
+	r.setFail(&Cause{Kind: CauseProtocol, Message: "the server sent a frame that is not Twilsock: " + clip(msg),
+		Hint: "the peer is not a Twilsock server, or something between rewrote the frames"})
 }
 
 // noteDate records the clock skew from an upgrade response's Date header.
