@@ -164,16 +164,12 @@ func TestFloodDoesNotStarveTimers(t *testing.T) {
 	rep := runProbe(t, cfg)
 	fs.close()
 	wantOutcome(t, rep, OutcomeConnected)
-	e := findEvent(rep, EventNotification)
-	if e == nil || e.Count < 2 {
+	if n := len(eventNames(rep)); n <= FoldAfter {
 		t.Fatalf("no flood seen: events %+v", rep.Events)
 	}
 	// The hold timer fired, not the 20 s timeout; allow for a loaded machine.
 	if end := rep.States[len(rep.States)-1].AtMS; end > float64((connectedAt+cfg.Hold+5*time.Second)/time.Millisecond) {
 		t.Errorf("the run ended at %.0fms, hold ended at %.0fms: the flood starved the hold timer", end, float64((connectedAt+cfg.Hold)/time.Millisecond))
-	}
-	if e.Count != len(rep.Events) && len(rep.Events) != 1 {
-		t.Logf("events %+v", rep.Events)
 	}
 }
 

@@ -80,6 +80,7 @@ func runWith(ctx context.Context, cfg Config, dial dialFunc) (*Report, error) {
 		log:      debuglog.Component(cfg.Logger, "probe"),
 		flog:     debuglog.Component(cfg.Logger, "frame"),
 		eventAt:  map[eventKey]int{},
+		occurred: map[eventKey]int{},
 		perName:  map[string]int{},
 	}
 	r.rep = Report{
@@ -112,13 +113,14 @@ type run struct {
 	log      *slog.Logger
 	flog     *slog.Logger
 
-	rep     Report
-	omitted Omitted
-	eventAt map[eventKey]int // the latest entry of each kind of event
-	perName map[string]int   // entries per event name
-	retries int              // reconnects scheduled, counting omitted ones
-	inner   Inner
-	public  State
+	rep      Report
+	omitted  Omitted
+	eventAt  map[eventKey]int // the latest entry of each kind of event
+	occurred map[eventKey]int // how often each kind with an entry happened
+	perName  map[string]int   // entries per event name
+	retries  int              // reconnects scheduled, counting omitted ones
+	inner    Inner
+	public   State
 
 	token        string
 	tokenRep     *inspect.Report
@@ -199,17 +201,23 @@ func (r *run) enter(s Inner) {
 	r.emit(Update{Kind: UpdateState, Inner: s, State: pub, PublicChanged: changed})
 }
 
-// event records e. A repeat of the entry just before (same name, message
-// and codes) folds into it, as does, once its name has MaxEventsPerName
-// entries, a repeat of any earlier one; a new kind past that bound is only
-// counted. So a peer that floods frames grows a count, not the report. The
-// observer hears of a folded repeat when its count reaches a power of two.
+// event records e. The first FoldAfter occurrences of an event (same name,
+// message and codes) are entries of their own, as the SDK emits them; a
+// further repeat right after the last one folds into it, as does, once its
+// name has MaxEventsPerName entries, a repeat of any earlier one; a new kind
+// past that bound is only counted. So a peer that floods frames grows a
+// count, not the report. The observer hears of a folded repeat when its
+// count reaches a power of two.
 func (r *run) event(e Event) {
 	at := ms(r.since())
 	e.Message = clip(e.Message)
 	k := keyOf(&e)
 	full := r.perName[e.Name] >= MaxEventsPerName
-	if i, ok := r.eventAt[k]; ok && (full || i == len(r.rep.Events)-1) {
+	i, ok := r.eventAt[k]
+	if ok {
+		r.occurred[k]++
+	}
+	if ok && (full || (i == len(r.rep.Events)-1 && r.occurred[k] > FoldAfter)) {
 		ev := &r.rep.Events[i]
 		ev.Count = max(ev.Count, 1) + 1
 		ev.LastAtMS = &at
@@ -225,6 +233,7 @@ func (r *run) event(e Event) {
 	}
 	e.AtMS = at
 	r.eventAt[k] = len(r.rep.Events)
+	r.occurred[k] = max(r.occurred[k], 1)
 	r.perName[e.Name]++
 	r.rep.Events = append(r.rep.Events, e)
 	r.log.Debug("event", "name", e.Name, "message", e.Message)
@@ -579,111 +588,144 @@ func (r *run) logFrame(dir string, b []byte) {
 	r.flog.Debug(dir, attrs...)
 }
 
-// serve runs one open connection until it ends.
+// serve runs one open connection until it ends: it waits for the next
+// thing to happen (openConn.next) and handles it, until a handler ends the
+// connection or the run is over.
 func (r *run) serve(s *session, a *attempt) step {
-	var (
-		holdT, pingT *time.Timer
-		holdPassed   bool
-	)
-	defer func() {
-		for _, t := range []*time.Timer{holdT, pingT} {
-			if t != nil {
-				t.Stop()
-			}
-		}
-		s.close()
-	}()
-	timerC := func(t *time.Timer) <-chan time.Time {
-		if t == nil {
-			return nil
-		}
-		return t.C
-	}
-	connected := func() {
-		if holdT == nil {
-			holdT = time.NewTimer(time.Until(r.firstConnected.Add(r.cfg.Hold)))
-		}
-		if pingT == nil && r.cfg.PingInterval > 0 {
-			pingT = time.NewTimer(r.cfg.PingInterval)
-		}
-	}
-	// After each event: if connected, idle and the hold is over, leave.
-	settle := func() (step, bool) {
-		if r.inner == InnerConnected && holdPassed && s.pendingID == "" {
-			r.disconnect(s)
-			return done, true
-		}
-		return step{}, false
-	}
-
-	handle := func(in inbound) (step, bool) {
-		if st, end := r.onMessage(s, a, in); end {
-			return st, true
-		}
-		if r.inner == InnerConnected || r.inner == InnerUpdating {
-			connected()
-		}
-		return settle()
-	}
-
+	c := &openConn{r: r, s: s, a: a}
+	defer c.stop()
 	for {
 		if r.over() {
 			return r.endRun(s)
 		}
-		select {
-		case <-r.ctx.Done():
-			return r.endRun(s)
-
-		case in := <-s.in:
-			if st, end := handle(in); end {
-				return st
-			}
-
-		case <-s.done:
-			// The reader may have queued frames before it hit the end of
-			// the stream (a reply, then the cut): they happened first.
-			for pending := true; pending; {
-				select {
-				case in := <-s.in:
-					if st, end := handle(in); end {
-						return st
-					}
-				default:
-					pending = false
-				}
-			}
-			return r.socketLost(s, a)
-
-		case <-s.reqC():
-			st, end := r.requestTimedOut(s, a)
-			if end {
-				return st
-			}
-
-		case <-timerC(holdT):
-			holdPassed = true
-			if st, end := settle(); end {
-				return st
-			}
-
-		case <-timerC(pingT):
-			if s.pingOut >= r.cfg.PingMisses {
-				return r.peerDead(s)
-			}
-			r.ping(s)
-			pingT.Reset(r.cfg.PingInterval)
-
-		case p := <-s.pongs:
-			if sent, ok := s.pingSent[string(p.data)]; ok {
-				delete(s.pingSent, string(p.data))
-				s.pingOut = 0
-				rtt := p.at.Sub(sent)
-				r.rep.PingsMS = appendBounded(r.rep.PingsMS, ms(rtt), MaxPings, &r.omitted.Pings)
-				r.log.Debug("pong", "rtt_ms", ms(rtt))
-				r.emit(Update{Kind: UpdatePing, Duration: rtt})
-			}
+		if st, end := c.next(); end {
+			return st
 		}
 	}
+}
+
+// openConn is what serving one connection keeps between events: the timers
+// that start once it is connected.
+type openConn struct {
+	r *run
+	s *session
+	a *attempt
+
+	hold       *time.Timer // fires when the hold is over
+	ping       *time.Timer // fires when the next ping is due (PingInterval > 0)
+	holdPassed bool
+}
+
+func (c *openConn) stop() {
+	for _, t := range []*time.Timer{c.hold, c.ping} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	c.s.close()
+}
+
+// next waits for one thing to happen on the connection and handles it.
+// end reports that the connection is over, st what follows.
+func (c *openConn) next() (st step, end bool) {
+	r, s := c.r, c.s
+	select {
+	case <-r.ctx.Done():
+		return r.endRun(s), true
+	case in := <-s.in:
+		return c.handle(in)
+	case <-s.done:
+		return c.readerDone(), true
+	case <-s.reqC():
+		return r.requestTimedOut(s, c.a)
+	case <-timerC(c.hold):
+		c.holdPassed = true
+		return c.settle()
+	case <-timerC(c.ping):
+		return c.pingDue()
+	case p := <-s.pongs:
+		c.pong(p)
+		return step{}, false
+	}
+}
+
+// handle is one message from the server.
+func (c *openConn) handle(in inbound) (step, bool) {
+	if st, end := c.r.onMessage(c.s, c.a, in); end {
+		return st, true
+	}
+	if c.r.inner == InnerConnected || c.r.inner == InnerUpdating {
+		c.startTimers()
+	}
+	return c.settle()
+}
+
+// startTimers starts the hold and ping timers the first time the
+// connection is up.
+func (c *openConn) startTimers() {
+	if c.hold == nil {
+		c.hold = time.NewTimer(time.Until(c.r.firstConnected.Add(c.r.cfg.Hold)))
+	}
+	if c.ping == nil && c.r.cfg.PingInterval > 0 {
+		c.ping = time.NewTimer(c.r.cfg.PingInterval)
+	}
+}
+
+// settle leaves after each event if the connection is up and idle and the
+// hold is over.
+func (c *openConn) settle() (step, bool) {
+	if c.r.inner == InnerConnected && c.holdPassed && c.s.pendingID == "" {
+		c.r.disconnect(c.s)
+		return done, true
+	}
+	return step{}, false
+}
+
+// readerDone: the reader returned. It may have queued messages before it
+// hit the end of the stream (a reply, then the cut): they happened first.
+func (c *openConn) readerDone() step {
+	for {
+		select {
+		case in := <-c.s.in:
+			if st, end := c.handle(in); end {
+				return st
+			}
+		default:
+			return c.r.socketLost(c.s, c.a)
+		}
+	}
+}
+
+// pingDue pings, or declares the peer dead after PingMisses unanswered pings.
+func (c *openConn) pingDue() (step, bool) {
+	if c.s.pingOut >= c.r.cfg.PingMisses {
+		return c.r.peerDead(c.s), true
+	}
+	c.r.ping(c.s)
+	c.ping.Reset(c.r.cfg.PingInterval)
+	return step{}, false
+}
+
+// pong records the round trip of a ping we sent.
+func (c *openConn) pong(p inbound) {
+	r, s := c.r, c.s
+	sent, ok := s.pingSent[string(p.data)]
+	if !ok {
+		return
+	}
+	delete(s.pingSent, string(p.data))
+	s.pingOut = 0
+	rtt := p.at.Sub(sent)
+	r.rep.PingsMS = appendBounded(r.rep.PingsMS, ms(rtt), MaxPings, &r.omitted.Pings)
+	r.log.Debug("pong", "rtt_ms", ms(rtt))
+	r.emit(Update{Kind: UpdatePing, Duration: rtt})
+}
+
+func timerC(t *time.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C
 }
 
 func (r *run) ping(s *session) {

@@ -145,9 +145,10 @@ const (
 
 // Event is something the SDK would emit (or, for the non-SDK names above,
 // something worth seeing on the timeline). An event that repeats (the same
-// name, message and codes) is folded into one entry: Count says how many
-// times it happened, AtMS when first and LastAtMS when last. A peer-supplied
-// Message is cut to MaxMessageBytes.
+// name, message and codes) more than FoldAfter times is folded: the repeats
+// after those go into one entry, whose Count says how many times it
+// happened, AtMS when first and LastAtMS when last. A peer-supplied Message
+// is cut to MaxMessageBytes.
 type Event struct {
 	Name        string  `json:"name"`
 	AtMS        float64 `json:"at_ms"`
@@ -164,6 +165,9 @@ type Event struct {
 // however long it floods. Past a bound a list keeps its first and its most
 // recent entries and Report.Omitted counts the ones left out between.
 const (
+	// FoldAfter is how many times an event is listed one by one before its
+	// repeats fold into a count.
+	FoldAfter      = 4
 	MaxStates      = 256
 	MaxInnerStates = 512
 	MaxReconnects  = 256
