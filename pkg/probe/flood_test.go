@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -144,6 +145,50 @@ func TestFloodKeepsReportBoundedAndDeadline(t *testing.T) {
 			}
 			t.Logf("%d frames sent, %d events counted in %d entries, %d bytes of JSON, %.0fms", sent.Load(), counted, len(rep.Events), len(b), rep.DurationMS)
 		})
+	}
+}
+
+// TestAboutToExpireFloodDoesNotFloodTheTokenSource: a server that answers
+// every update and asks again at once must not make the probe call its
+// token source (a command, a URL) thousands of times.
+func TestAboutToExpireFloodDoesNotFloodTheTokenSource(t *testing.T) {
+	fs := newFakeServer(t, func(c *srvConn) {
+		if initOK(c) == nil {
+			return
+		}
+		for {
+			c.send(twilsock.NewClientUpdate(twilsock.ClientUpdateTokenAboutToExpire), nil)
+			f := c.read()
+			if f == nil {
+				return
+			}
+			if f.Header.Method == twilsock.MethodUpdate {
+				c.send(twilsockReplyOK(f.Header.ID), nil)
+			}
+		}
+	})
+	tok := mintToken(t, testSecret, time.Hour, "")
+	var fetches atomic.Int32
+	cfg := fastConfig(fs.URL, tok)
+	cfg.Token = func(context.Context) (string, error) { fetches.Add(1); return tok, nil }
+	cfg.Renew = true
+	cfg.Hold = time.Hour
+	cfg.Timeout = 1500 * time.Millisecond
+	rep := runProbe(t, cfg)
+	fs.close()
+	wantOutcome(t, rep, OutcomeConnected)
+	asked := 0
+	for _, n := range eventNames(rep) {
+		if n == EventTokenAboutToExpire {
+			asked++
+		}
+	}
+	// The first token, and a renewal at most once a second.
+	if n := fetches.Load(); n > 3 || n < 2 || asked < 10 {
+		t.Errorf("%d token fetches for %d tokenAboutToExpire in %v", n, asked, cfg.Timeout)
+	}
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "not renewed") {
+		t.Errorf("warnings = %v", rep.Warnings)
 	}
 }
 

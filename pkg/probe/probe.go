@@ -31,6 +31,10 @@ const (
 
 var errRunTimeout = errors.New("probe: run timed out")
 
+// renewEvery is the least time between two renewals: a server asks once
+// per token, a few minutes before it expires.
+const renewEvery = time.Second
+
 // conversationsMessageTypes are the notification types the Conversations
 // client registers for (docs/protocol.md, "Client to server").
 var conversationsMessageTypes = []string{
@@ -150,6 +154,8 @@ type run struct {
 	renewErr        error
 	renewedSameExp  bool
 	updatesAccepted int
+	lastRenew       time.Time // when renewing last fetched a token
+	renewsSkipped   int       // token_about_to_expire that came too soon after a renewal
 }
 
 func (r *run) since() time.Duration { return time.Since(r.start) }
@@ -777,7 +783,14 @@ func (r *run) onMessage(s *session, a *attempt, in inbound) (st step, end bool) 
 			}
 			r.event(Event{Name: EventTokenAboutToExpire})
 			if r.cfg.Renew && r.inner == InnerConnected {
-				r.update(s, "renew")
+				// A server that repeats token_about_to_expire must not
+				// turn the token source (a command, a URL) into a flood.
+				if !r.lastRenew.IsZero() && time.Since(r.lastRenew) < renewEvery {
+					r.renewsSkipped++
+				} else {
+					r.lastRenew = time.Now()
+					r.update(s, "renew")
+				}
 			}
 		}
 		return step{}, false
@@ -1243,6 +1256,9 @@ func (r *run) finish() *Report {
 	}
 	if rep.Cause != nil && rep.Cause.Kind == CauseTokenExpired {
 		rep.Cause.Hint = r.expiryHint(rep.Cause)
+	}
+	if r.renewsSkipped > 0 {
+		r.warn(fmt.Sprintf("the server sent token_about_to_expire %d more %s within %s of a renewal; those were not renewed, so the token source is asked at most once per %s", r.renewsSkipped, plural(r.renewsSkipped, "time", "times"), renewEvery, renewEvery))
 	}
 	if skew := rep.ClockSkewSeconds; skew != nil && (*skew >= 5 || *skew <= -5) {
 		r.warn(fmt.Sprintf("this machine's clock is %s the server's by %.0fs (its Date header): tokens may look expired or not yet valid", aheadBehind(*skew), abs(*skew)))
