@@ -192,6 +192,30 @@ func TestAboutToExpireFloodDoesNotFloodTheTokenSource(t *testing.T) {
 	}
 }
 
+// TestLongStatusTextIsClipped: a status text is the peer's to choose; the
+// report repeats it (cause, event, reconnect) only up to MaxMessageBytes.
+func TestLongStatusTextIsClipped(t *testing.T) {
+	long := strings.Repeat("é", 10000)
+	fs := newFakeServer(t, func(c *srvConn) {
+		f := c.expect(twilsock.MethodInit)
+		if f == nil {
+			return
+		}
+		c.send(twilsock.NewReply(f.Header.ID, twilsock.Status{Code: 500, Status: long, Description: long}), nil)
+		c.drain()
+	})
+	cfg := fastConfig(fs.URL, mintToken(t, testSecret, time.Hour, ""))
+	cfg.NoReconnect = true
+	rep := runProbe(t, cfg)
+	b, _ := json.Marshal(rep)
+	if len(b) > 8<<10 {
+		t.Errorf("report is %d bytes for a %d-byte status text", len(b), len(long))
+	}
+	if rep.Cause == nil || !strings.Contains(rep.Cause.Message, "é…") {
+		t.Errorf("cause = %+v", rep.Cause)
+	}
+}
+
 // TestFloodDoesNotStarveTimers: frames arriving without pause must not keep
 // the state machine from its timers: the hold ends the run on time.
 func TestFloodDoesNotStarveTimers(t *testing.T) {

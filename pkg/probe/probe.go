@@ -1315,13 +1315,13 @@ func statusText(st *twilsock.Status) string {
 		return "no status"
 	}
 	if st.Description != "" {
-		return st.Description
+		return clip(st.Description)
 	}
 	if st.ErrorCode != 0 {
 		return twilsock.Describe(st.ErrorCode)
 	}
 	if st.Status != "" {
-		return st.Status
+		return clip(st.Status)
 	}
 	return http.StatusText(st.Code)
 }
@@ -1332,7 +1332,7 @@ func describeStatus(st *twilsock.Status) string {
 	}
 	s := strconv.Itoa(st.Code)
 	if txt := st.Status; txt != "" {
-		s += " " + txt
+		s += " " + clip(txt)
 	} else if txt := http.StatusText(st.Code); txt != "" {
 		s += " " + txt
 	}
