@@ -1,8 +1,11 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/convctl/convctl/pkg/twilsock"
 )
@@ -143,6 +147,7 @@ func TestFloodKeepsReportBoundedAndDeadline(t *testing.T) {
 			if rep.Omitted != nil {
 				counted += rep.Omitted.Events
 			}
+			validateConnectSchema(t, b)
 			t.Logf("%d frames sent, %d events counted in %d entries, %d bytes of JSON, %.0fms", sent.Load(), counted, len(rep.Events), len(b), rep.DurationMS)
 		})
 	}
@@ -213,6 +218,38 @@ func TestLongStatusTextIsClipped(t *testing.T) {
 	}
 	if rep.Cause == nil || !strings.Contains(rep.Cause.Message, "é…") {
 		t.Errorf("cause = %+v", rep.Cause)
+	}
+}
+
+// validateConnectSchema checks a report against the shipped JSON Schema of
+// connect -o json (docs/schema), which the fields a flood adds must match.
+func validateConnectSchema(t *testing.T, report []byte) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "docs", "schema", "connect.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	const id = "https://raw.githubusercontent.com/convctl/convctl/main/docs/schema/connect.schema.json"
+	if err := c.AddResource(id, doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(report))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Errorf("report does not match docs/schema/connect.schema.json: %v", err)
 	}
 }
 
