@@ -67,7 +67,8 @@ type Config struct {
 	Hold time.Duration
 	// UpdateToken fetches a fresh token once connected and sends update.
 	UpdateToken bool
-	// Renew fetches a fresh token and sends update on tokenAboutToExpire.
+	// Renew fetches a fresh token and sends update on tokenAboutToExpire,
+	// at most once a second however often the server asks.
 	Renew bool
 	// NoReconnect stops at the first failure instead of retrying.
 	NoReconnect bool
