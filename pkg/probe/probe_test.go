@@ -49,6 +49,14 @@ func runProbe(t *testing.T, cfg Config) *Report {
 
 func runProbeCtx(t *testing.T, ctx context.Context, cfg Config) *Report {
 	t.Helper()
+	rep, _ := runProbeStarved(t, ctx, cfg)
+	return rep
+}
+
+// runProbeStarved is runProbeCtx that also says how long the process went
+// unscheduled during the run.
+func runProbeStarved(t *testing.T, ctx context.Context, cfg Config) (*Report, time.Duration) {
+	t.Helper()
 	start := time.Now()
 	lag := startLagMeter()
 	rep, err := Run(ctx, cfg)
@@ -63,7 +71,7 @@ func runProbeCtx(t *testing.T, ctx context.Context, cfg Config) *Report {
 	if el := time.Since(start); el > limit+time.Second+starved {
 		t.Errorf("Run took %v, more than timeout %v + 1s (+ %v the process was not scheduled)", el, limit, starved)
 	}
-	return rep
+	return rep, starved
 }
 
 // lagMeter measures how long this process went unscheduled: on a machine
