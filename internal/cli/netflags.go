@@ -46,7 +46,7 @@ func (n *netFlags) config(f *Factory, logger *slog.Logger) (netpath.Config, erro
 		if err != nil {
 			return cfg, asUsage(netError("--proxy", err))
 		}
-		cfg.Proxy = u
+		cfg.Proxy, cfg.ProxySource = u, "flag" // as reports name it (docs/json-reports.md)
 	}
 	if n.caFile != "" {
 		certs, err := netpath.LoadCAFile(n.caFile)
