@@ -34,6 +34,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock certificates are judged by (default time.Now).
 	Now func() time.Time
+	// Observe, when set, gets each endpoint's Result as soon as that
+	// endpoint is checked (for a progress display), from the endpoint's
+	// own goroutine: calls are concurrent and in no set order. It must not
+	// keep or modify the Result past the Run.
+	Observe func(*Result)
 }
 
 // Checker runs rounds with one dialer, so root pools load once.
@@ -110,7 +115,11 @@ func (c *Checker) Run(ctx context.Context) *Report {
 			defer wg.Done()
 			ectx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 			defer cancel()
-			rep.Endpoints[i] = c.check(ectx, e)
+			r := c.check(ectx, e)
+			rep.Endpoints[i] = r
+			if c.cfg.Observe != nil {
+				c.cfg.Observe(r)
+			}
 		}()
 	}
 	wg.Wait()

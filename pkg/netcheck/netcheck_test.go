@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -140,6 +141,38 @@ func TestAllUp(t *testing.T) {
 	// TLS-inspecting box looks like, so every endpoint is flagged.
 	if !hasWarning(rep, WarnTLSIntercepted, "tsock.us1.twilio.com") {
 		t.Errorf("no interception warning: %+v", rep.Warnings)
+	}
+}
+
+// Observe sees every endpoint once, each before Run returns, as the
+// Result the Report holds.
+func TestObserve(t *testing.T) {
+	s := newSite(t, "Test CA")
+	s.servers["cds"].Close()
+	cfg := s.config()
+	var mu sync.Mutex
+	seen := map[string]*Result{}
+	cfg.Observe = func(r *Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		if seen[r.Host] != nil {
+			t.Errorf("%s observed twice", r.Host)
+		}
+		seen[r.Host] = r
+	}
+	rep := Run(context.Background(), cfg)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != len(rep.Endpoints) {
+		t.Fatalf("observed %d endpoints, want %d", len(seen), len(rep.Endpoints))
+	}
+	for _, r := range rep.Endpoints {
+		if seen[r.Host] != r {
+			t.Errorf("%s: observed %p, the report holds %p", r.Host, seen[r.Host], r)
+		}
+	}
+	if seen["cds.us1.twilio.com"].OK {
+		t.Error("cds observed OK though its server is closed")
 	}
 }
 
