@@ -88,7 +88,7 @@ func New(cfg Config) (*Checker, error) {
 func Run(ctx context.Context, cfg Config) *Report {
 	c, err := New(cfg)
 	if err != nil {
-		rep := &Report{Region: cfg.Region, Started: time.Now(), Warnings: []Warning{}}
+		rep := &Report{Region: cfg.Region, Started: time.Now().UTC(), Warnings: []Warning{}}
 		eps := cfg.Endpoints
 		if eps == nil {
 			eps = Endpoints(cfg.Region)
@@ -106,7 +106,7 @@ func Run(ctx context.Context, cfg Config) *Report {
 // Run checks every endpoint at once, each within the Checker's Timeout,
 // and returns when the last one is done.
 func (c *Checker) Run(ctx context.Context) *Report {
-	rep := &Report{Region: c.cfg.Region, Started: c.cfg.Now(), Endpoints: make([]*Result, len(c.cfg.Endpoints))}
+	rep := &Report{Region: c.cfg.Region, Started: c.cfg.Now().UTC(), Endpoints: make([]*Result, len(c.cfg.Endpoints))}
 	t0 := time.Now()
 	var wg sync.WaitGroup
 	for i, e := range c.cfg.Endpoints {

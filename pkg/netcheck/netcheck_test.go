@@ -115,6 +115,9 @@ func TestAllUp(t *testing.T) {
 	if len(rep.Endpoints) != 5 {
 		t.Fatalf("%d endpoints, want 5", len(rep.Endpoints))
 	}
+	if rep.Started.IsZero() || rep.Started.Location() != time.UTC {
+		t.Errorf("started %v, want a time in UTC (reports carry UTC)", rep.Started)
+	}
 	for _, r := range rep.Endpoints {
 		if !r.OK || r.HTTPStatus == nil || r.Error != nil {
 			t.Errorf("%s: ok=%v status=%v err=%v", r.Host, r.OK, r.HTTPStatus, r.Error)
