@@ -230,9 +230,9 @@ func allowlistCommand(region string) string {
 // failed endpoint with its error.
 func renderNetcheckRound(w io.Writer, cs *ColorScheme, tty bool, n int, rep *netcheck.Report) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "round %-3d %s ", n, rep.Started.Local().Format("15:04:05"))
+	fmt.Fprintf(&b, "round %d  %s", n, rep.Started.Local().Format("15:04:05"))
 	for _, r := range rep.Endpoints {
-		b.WriteString(" " + mark(cs, tty, r.OK, false) + " " + shortHost(r.Host))
+		b.WriteString("  " + mark(cs, tty, r.OK, false) + " " + shortHost(r.Host))
 		if r.OK {
 			b.WriteString(" " + fmtDur(r.Duration))
 		} else {
@@ -333,10 +333,10 @@ func renderNetcheckSummary(w io.Writer, cs *ColorScheme, tty bool, sum *netcheck
 		var worst []string
 		for _, e := range sum.Endpoints {
 			if e.Required && e.OK < e.Rounds {
-				worst = append(worst, fmt.Sprintf("%s %d of %d", peerText(e.Host), e.Rounds-e.OK, e.Rounds))
+				worst = append(worst, fmt.Sprintf("%s failed %s", peerText(e.Host), plural(e.Rounds-e.OK, "time")))
 			}
 		}
-		fmt.Fprintf(w, "%s a required endpoint failed in %d of %d rounds: %s\n", cs.Red("FAIL"), failed, sum.Rounds, strings.Join(worst, ", "))
+		fmt.Fprintf(w, "%s %d of %d rounds had a required endpoint down: %s\n", cs.Red("FAIL"), failed, sum.Rounds, strings.Join(worst, ", "))
 	}
 }
 
