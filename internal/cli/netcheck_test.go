@@ -308,7 +308,7 @@ func TestNetcheckEndpointDown(t *testing.T) {
 	}
 	for _, want := range []string{"FAIL mcs.us1.twilio.com    https", "FAIL mcs.us1.twilio.com is not reachable (2 of 3 required endpoints are)",
 		"  mcs.us1.twilio.com (failed at tcp)", "connection refused", "hint: ", "aim.us1.twilio.com (informative, failed at tcp)",
-		"give IT the list from: convctl netcheck --allowlist"} {
+		"Ask IT to allow what failed; the list for the ticket: convctl netcheck --allowlist"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("text lacks %q:\n%s", want, stdout)
 		}

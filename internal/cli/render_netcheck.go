@@ -212,7 +212,7 @@ func writeNetcheckVerdict(w io.Writer, cs *ColorScheme, rep *netcheck.Report) {
 		}
 	}
 	if len(req) > 0 {
-		fmt.Fprintf(w, "  To have them opened, give IT the list from: %s\n", allowlistCommand(rep.Region))
+		fmt.Fprintf(w, "  Ask IT to allow what failed; the list for the ticket: %s\n", allowlistCommand(rep.Region))
 	}
 }
 
