@@ -148,7 +148,7 @@ func runNetcheck(ctx context.Context, opts *NetcheckOptions) error {
 	}
 	var logger *slog.Logger
 	if opts.Debug {
-		logger = debuglog.New(io.ErrOut, debuglog.Options{Level: slog.LevelDebug, Color: io.ErrColorEnabled(), Start: time.Now()})
+		logger = debuglog.Component(debuglog.New(io.ErrOut, debuglog.Options{Level: slog.LevelDebug, Color: io.ErrColorEnabled(), Start: time.Now()}), "netcheck")
 	}
 	cfg := netcheck.Config{Region: opts.Region, Net: opts.Net, Timeout: opts.Timeout, Logger: logger, Now: opts.Now}
 	if opts.tune != nil {

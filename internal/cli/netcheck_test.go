@@ -711,7 +711,7 @@ func TestNetcheckDebug(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\nstderr: %s", code, stderr)
 	}
-	for _, want := range []string{"proxy: CONNECT", "tls", "checked", "endpoint=tsock.us1.twilio.com", "alice:***@"} {
+	for _, want := range []string{"[net] proxy: CONNECT", "tls", "[netcheck] checked", "endpoint=tsock.us1.twilio.com", "alice:***@"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("the log lacks %q:\n%s", want, stderr)
 		}
