@@ -479,6 +479,35 @@ func TestNetcheckEveryFailedRound(t *testing.T) {
 	checkNcGolden(t, "every.txt", out.String())
 }
 
+// On a terminal, --every shows on stderr which round is being checked and
+// when the next one starts, and clears it before each line of the report.
+func TestNetcheckEveryProgress(t *testing.T) {
+	s := newNcSite(t)
+	ios, _, out, errOut := TestIO()
+	ios.SetTTY(true)
+	hook := func(o *NetcheckOptions) {
+		o.after = func(time.Duration) <-chan time.Time {
+			ch := make(chan time.Time, 1)
+			ch <- time.Time{}
+			return ch
+		}
+	}
+	if code := ncHooked(t, context.Background(), ios, hook, append(s.args(), "--every", "1m", "--count", "2")...); code != exitOK {
+		t.Fatalf("exit %d\nstderr: %q", code, errOut)
+	}
+	for _, want := range []string{"checking us1 (round 1)", "checking us1 (round 2)", "round 2 at ", "Ctrl-C: stop and summarise"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("progress lacks %q: %q", want, errOut)
+		}
+	}
+	if !strings.HasSuffix(errOut.String(), "\r\x1b[K") {
+		t.Errorf("the status line is left on screen: %q", errOut)
+	}
+	if !strings.HasPrefix(out.String(), "round 1 ") || strings.Count(out.String(), "\nround ") != 1 || !strings.Contains(out.String(), "✓\x1b[0m tsock") {
+		t.Errorf("round lines:\n%s", out)
+	}
+}
+
 // Ctrl-C (the context ending) during the wait between rounds ends the run
 // with the summary of the rounds that finished, and the exit code they
 // earn.
