@@ -106,7 +106,7 @@ round); 2 on bad flags; 3 when interrupted before a round finished.`,
 	outputFlag(cmd, &opts.Output)
 	fs.BoolVar(&opts.Allowlist, "allowlist", false, "print what a firewall must allow for --region, for a ticket to IT, and check nothing")
 	fs.DurationVar(&opts.Every, "every", 0, "repeat the check every `DURATION` until interrupted (or --count rounds), then summarise")
-	fs.IntVar(&opts.Count, "count", 0, "with --every: stop after `N` rounds")
+	fs.IntVar(&opts.Count, "count", 0, "with --every: stop after `N` rounds (0: when interrupted)")
 	fs.BoolVar(&opts.Debug, "debug", false, "log every step (DNS, TCP, proxy, TLS, answers) to stderr; proxy passwords are never shown")
 	return cmd
 }
