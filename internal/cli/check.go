@@ -44,6 +44,9 @@ type CheckOptions struct {
 // runCheck), so tests can check what the flags turn into without fetching
 // or connecting anything.
 func NewCmdCheck(f *Factory, runF func(context.Context, *CheckOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = runCheck
+	}
 	opts := &CheckOptions{}
 	var (
 		tf      tokenFlags
@@ -112,9 +115,6 @@ made (unreachable, timeout, protocol error).`,
 			opts.Source = src
 			if opts.Secret, err = sf.read(f); err != nil {
 				return opts.failEarly(checkTokenInspect, err)
-			}
-			if runF == nil {
-				return runCheck(cmd.Context(), opts)
 			}
 			return runF(cmd.Context(), opts)
 		},

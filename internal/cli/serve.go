@@ -40,6 +40,9 @@ const serveShutdownTimeout = 5 * time.Second
 // runServe), so tests can check what the flags turn into without starting
 // a server.
 func NewCmdServe(f *Factory, runF func(context.Context, *ServeOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = runServe
+	}
 	opts := &ServeOptions{IO: f.IO}
 	var (
 		sf        secretFlags
@@ -95,7 +98,7 @@ run, so a client that reconnects finds a healthy server.`,
 			}
 			switch {
 			case opts.NoVerify && sf.given():
-				return usageErrorf("--no-verify and --secret-env/--secret-file contradict each other; pick one")
+				return conflictError("no-verify", "secret-env or --secret-file", "--no-verify accepts any signature; pick one")
 			case opts.NoVerify:
 			case !sf.given():
 				return usageErrorf("convctl serve verifies token signatures: give the API Key secret that signs your tokens\n" +
@@ -110,9 +113,6 @@ run, so a client that reconnects finds a healthy server.`,
 					return err
 				}
 				opts.Secret = secret
-			}
-			if runF == nil {
-				return runServe(cmd.Context(), opts)
 			}
 			return runF(cmd.Context(), opts)
 		},

@@ -34,6 +34,9 @@ type InspectOptions struct {
 // NewCmdTokenInspect builds `convctl token inspect`. runF runs the parsed
 // options (nil: runInspect).
 func NewCmdTokenInspect(f *Factory, runF func(context.Context, *InspectOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = runInspect
+	}
 	opts := &InspectOptions{IO: f.IO, Now: f.Now}
 	var (
 		tokens  tokenFlags
@@ -132,10 +135,7 @@ Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or input error.`,
 				}
 				opts.Source = src
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runInspect(cmd.Context(), opts)
+			return runF(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
