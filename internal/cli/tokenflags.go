@@ -11,7 +11,7 @@ import (
 )
 
 // tokenFlags are the token sources every command that takes a token shares
-// (cli-contract.md, "Token sources"). The positional TOKEN or "-" is passed
+// (docs/access-tokens.md, "Where convctl reads a token from"). The positional TOKEN or "-" is passed
 // to source separately.
 type tokenFlags struct {
 	file, env, cmd, url, field string
