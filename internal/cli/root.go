@@ -76,7 +76,7 @@ Twilsock server with fault injection so all of it works offline and in CI.`,
 		"color output: `auto|always|never` (auto: on a terminal, unless NO_COLOR is set)")
 	color = "auto"
 	completeWith(root, "color", []string{"auto", "always", "never"})
-	root.SetVersionTemplate(versionText())
+	root.SetVersionTemplate(versionText(readBuildInfo()))
 	root.SetFlagErrorFunc(flagError)
 	for _, sub := range commandSet(f) {
 		root.AddCommand(sub)
@@ -96,6 +96,9 @@ func noArgs(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	msg := "unknown command " + `"` + args[0] + `"` + " for " + `"` + cmd.CommandPath() + `"`
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // a typo of one or two letters, as cobra's own default
+	}
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
 	}
