@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 )
@@ -23,7 +24,10 @@ type buildInfo struct {
 	Go       string
 }
 
-func readBuildInfo() buildInfo {
+// readBuildInfo parses the binary's build info once.
+var readBuildInfo = sync.OnceValue(parseBuildInfo)
+
+func parseBuildInfo() buildInfo {
 	b := buildInfo{Version: version, Go: runtime.Version()}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
