@@ -271,3 +271,18 @@ func TestPeerTextEscaped(t *testing.T) {
 		})
 	}
 }
+
+// The probe reports a region mismatch as a fact; the render layer words it
+// as the flags that fix it.
+func TestCauseFlagsWordsRegionMismatch(t *testing.T) {
+	c := &probe.Cause{Kind: probe.CauseTokenRejected, Message: "m", Hint: "h",
+		RegionMismatch: &probe.RegionMismatch{Token: "ie1", URL: "us1"}}
+	var b strings.Builder
+	writeCause(&b, newColorScheme(false), "", "Cause", c)
+	if want := "  try: --region ie1 (the token's region), or mint the token with 'convctl token mint --region us1'\n"; !strings.HasSuffix(b.String(), want) {
+		t.Errorf("cause block:\n%s\nwant it to end with %q", b.String(), want)
+	}
+	if !strings.Contains(causeText(c), "\ntry: --region ie1") {
+		t.Errorf("JUnit body %q lacks the flag advice", causeText(c))
+	}
+}

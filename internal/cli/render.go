@@ -194,6 +194,19 @@ func writeCause(w io.Writer, cs *ColorScheme, indent, title string, c *probe.Cau
 	if c.Hint != "" {
 		fmt.Fprintf(w, "%s  %s %s\n", indent, cs.Bold("hint:"), peerText(c.Hint))
 	}
+	if t := causeFlags(c); t != "" {
+		fmt.Fprintf(w, "%s  %s %s\n", indent, cs.Bold("try:"), t)
+	}
+}
+
+// causeFlags words a cause's facts as the flags that act on them; the
+// probe's hint says what to change, never which flag to pass.
+func causeFlags(c *probe.Cause) string {
+	if m := c.RegionMismatch; m != nil {
+		return fmt.Sprintf("--region %s (the token's region), or mint the token with 'convctl token mint --region %s'",
+			peerText(m.Token), peerText(m.URL))
+	}
+	return ""
 }
 
 // causeText is a cause as plain lines, for a JUnit failure body.
@@ -201,6 +214,9 @@ func causeText(c *probe.Cause) string {
 	s := causeHead(c) + "\n" + c.Message
 	if c.Hint != "" {
 		s += "\nhint: " + c.Hint
+	}
+	if t := causeFlags(c); t != "" {
+		s += "\ntry: " + t
 	}
 	return s
 }
