@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -284,5 +285,54 @@ func TestCauseFlagsWordsRegionMismatch(t *testing.T) {
 	}
 	if !strings.Contains(causeText(c), "\ntry: --region ie1") {
 		t.Errorf("JUnit body %q lacks the flag advice", causeText(c))
+	}
+}
+
+// The Phases block names the attempt it shows when there were several.
+func TestPhasesNameTheirAttempt(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		rep  probe.Report
+		want string
+	}{
+		{"one attempt", probe.Report{Attempts: 1, InnerStates: []probe.InnerChange{{State: probe.InnerConnected, AtMS: 2}}}, "Phases\n"},
+		{"connected on the third", probe.Report{Attempts: 4, Reconnects: make([]probe.Reconnect, 3), InnerStates: []probe.InnerChange{
+			{State: probe.InnerRetrying, AtMS: 1}, {State: probe.InnerRetrying, AtMS: 2}, {State: probe.InnerConnected, AtMS: 3},
+			{State: probe.InnerRetrying, AtMS: 4}, {State: probe.InnerConnected, AtMS: 5}}},
+			"Phases (attempt 3 of 4, the first to connect)\n"},
+		{"never connected", probe.Report{Attempts: 3, Reconnects: make([]probe.Reconnect, 2)}, "Phases (attempt 3 of 3, the last)\n"},
+	} {
+		var b strings.Builder
+		writePhases(&b, newColorScheme(false), &tc.rep)
+		if !strings.HasPrefix(b.String(), tc.want) {
+			t.Errorf("%s: %q, want it to start %q", tc.name, b.String(), tc.want)
+		}
+	}
+}
+
+// Flag values complete in the shell, through the one enum helper.
+func TestFlagValueCompletion(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"connect", "-o", ""}, []string{"text", "json"}},
+		{[]string{"connect", "--expect", ""}, []string{"connected", "denied"}},
+		{[]string{"check", "--product", ""}, []string{"conversations", "sync", "voice", "video", "any"}},
+		{[]string{"check", "--region", ""}, []string{"us1", "ie1", "au1"}},
+		{[]string{"serve", "--log-format", ""}, []string{"text", "json"}},
+		{[]string{"token", "mint", "--alg", ""}, []string{"HS256", "HS384", "HS512"}},
+		{[]string{"token", "inspect", "--color", ""}, []string{"auto", "always", "never"}},
+	} {
+		io, _, out, errOut := TestIO()
+		if code := Run(context.Background(), append([]string{"__complete"}, tc.args...), io, func(string) string { return "" }); code != 0 {
+			t.Fatalf("%v: exit %d, %s", tc.args, code, errOut)
+		}
+		lines := strings.Split(out.String(), "\n")
+		for _, w := range tc.want {
+			if !slices.Contains(lines, w) {
+				t.Errorf("%v: completions %q lack %q", tc.args, lines, w)
+			}
+		}
 	}
 }
