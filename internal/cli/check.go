@@ -122,7 +122,7 @@ made (unreachable, timeout, protocol error).`,
 	fs := cmd.Flags()
 	tf.register(fs)
 	sf.register(fs, "for verifying signatures (also in --local's server)")
-	productFlag(cmd, &product, "the `PRODUCT` whose grant the token must carry")
+	productFlag(cmd, &product, "the product whose grant the token must carry")
 	fs.DurationVar(&opts.MinRemaining, "min-remaining", 0, "fail token.inspect when less than this is left before the token expires")
 	cf.register(cmd, "bound the token fetch, and the whole connection (reconnects included)")
 	fs.BoolVar(&opts.Local, "local", false, "connect to a Twilsock server convctl runs on 127.0.0.1 instead of Twilio")

@@ -18,7 +18,7 @@ type enumValue struct {
 }
 
 func (e *enumValue) String() string { return *e.p }
-func (e *enumValue) Type() string   { return "string" }
+func (e *enumValue) Type() string   { return strings.Join(e.allowed, "|") } // shown in --help as the value's name
 
 func (e *enumValue) Set(v string) error {
 	for _, a := range e.allowed {
@@ -39,10 +39,10 @@ func oneOf(vals []string) string {
 }
 
 // enumFlag defines a flag that takes one of values (def is the default),
-// with shell completion of the values. The usage names them.
+// with shell completion of the values. --help names them.
 func enumFlag(cmd *cobra.Command, p *string, name, shorthand, def string, values []string, usage string) {
 	*p = def
-	cmd.Flags().VarP(&enumValue{p: p, allowed: values}, name, shorthand, usage+": `"+strings.Join(values, "|")+"`")
+	cmd.Flags().VarP(&enumValue{p: p, allowed: values}, name, shorthand, usage)
 	completeWith(cmd, name, values)
 }
 
@@ -65,7 +65,6 @@ func productFlag(cmd *cobra.Command, p *string, usage string) {
 	for _, pr := range inspect.Products() {
 		names = append(names, string(pr))
 	}
-	usage = strings.Replace(usage, "`PRODUCT`", "product", 1)
 	enumFlag(cmd, p, "product", "", string(inspect.ProductConversations), names, usage)
 }
 

@@ -73,7 +73,7 @@ Twilsock server with fault injection so all of it works offline and in CI.`,
 	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "never color output (same as --color never; also: NO_COLOR=1)")
 	pf := root.PersistentFlags()
 	pf.Var(&enumValue{p: &color, allowed: []string{"auto", "always", "never"}}, "color",
-		"color output: `auto|always|never` (auto: on a terminal, unless NO_COLOR is set)")
+		"color output (auto: on a terminal, unless NO_COLOR is set)")
 	color = "auto"
 	completeWith(root, "color", []string{"auto", "always", "never"})
 	root.SetVersionTemplate(versionText(readBuildInfo()))

@@ -136,7 +136,7 @@ run, so a client that reconnects finds a healthy server.`,
 	fl.StringVar(&opts.URLFile, "url-file", "", "also write the URL to `PATH` once listening (for scripts that run serve in the background)")
 	sf.register(fl, "that signs the tokens, to verify them,")
 	fl.BoolVar(&opts.NoVerify, "no-verify", false, "accept any token signature (no secret needed); every other rule still applies")
-	productFlag(cmd, &product, "the `PRODUCT` whose grant a token must carry")
+	productFlag(cmd, &product, "the product whose grant a token must carry")
 	fl.DurationVar(&opts.Server.AboutToExpire, "about-to-expire", emulator.DefaultAboutToExpire, "send token_about_to_expire when a token has this long left")
 	fl.IntVar(&opts.Server.Deny, "deny", 0, "fault: answer every init with 401 and this Twilio error `CODE` (5 digits, 10000-99999; e.g. 20107, 20104)")
 	fl.DurationVar(&opts.Server.InitDelay, "init-delay", 0, "fault: wait this long before answering each init")

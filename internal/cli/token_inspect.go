@@ -140,7 +140,7 @@ Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or input error.`,
 	}
 	fl := cmd.Flags()
 	outputFlag(cmd, &opts.Output)
-	productFlag(cmd, &product, "judge for this `PRODUCT`'s grant")
+	productFlag(cmd, &product, "judge for this product's grant")
 	fl.StringVar(&at, "at", "", "judge the token as of `TIME` (RFC 3339 or unix seconds; default now)")
 	fl.DurationVar(&opts.MinRemaining, "min-remaining", 0, "error expires_soon when less than `DURATION` is left")
 	fl.BoolVar(&opts.Batch, "batch", false, "read tokens one a line from stdin (or --token-file), write one JSON report a line")
