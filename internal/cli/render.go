@@ -18,24 +18,20 @@ import (
 	"github.com/convctl/convctl/pkg/probe"
 )
 
-// writeJSON writes v as indented JSON and a newline: the one JSON writer of
-// every report. No HTML escaping: hints say "Console > Conversations", not
+// writeJSON writes v as indented JSON and a newline: the form of every
+// report. No HTML escaping: hints say "Console > Conversations", not
 // "Console \u003e Conversations".
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return cannotFinish(fmt.Errorf("writing the report: %w", err))
-	}
-	return nil
-}
+func writeJSON(w io.Writer, v any) error { return encodeJSON(w, v, "  ") }
 
-// writeJSONLine writes v as one compact JSON line, HTML escaping off: the
-// form of reports that follow one another on stdout (netcheck --every).
-func writeJSONLine(w io.Writer, v any) error {
+// writeJSONLine writes v as one compact JSON line: the form of reports that
+// follow one another on stdout (netcheck --every).
+func writeJSONLine(w io.Writer, v any) error { return encodeJSON(w, v, "") }
+
+// encodeJSON is the one JSON writer of every report, HTML escaping off.
+func encodeJSON(w io.Writer, v any, indent string) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
+	enc.SetIndent("", indent)
 	if err := enc.Encode(v); err != nil {
 		return cannotFinish(fmt.Errorf("writing the report: %w", err))
 	}
