@@ -29,6 +29,11 @@ type ServeOptions struct {
 	Debug    bool
 	LogJSON  bool
 	Server   emulator.Config // faults and timings; Secret and Logger are set by runServe
+
+	web serveWebFlags
+	// listen opens the listener; nil: TCP on Addr. Tests bind loopback
+	// whatever Addr says, to see what serve does off loopback.
+	listen func(ctx context.Context, network, addr string) (net.Listener, error)
 }
 
 // serveShutdownTimeout bounds a clean stop: every peer gets a close frame and up
@@ -131,6 +136,8 @@ run, so a client that reconnects finds a healthy server.`,
 	fl.DurationVar(&opts.Server.PingInterval, "ping-interval", emulator.DefaultPingInterval, "ping every connection this often; one silent for twice as long is closed")
 	fl.BoolVar(&opts.Debug, "debug", false, "log every frame (tokens redacted) and every decision on stderr")
 	fl.StringVar(&logFormat, "log-format", "text", "stderr log format: text or json")
+	opts.web.register(fl)
+	opts.web.getenv = f.Getenv
 	return cmd
 }
 
@@ -156,6 +163,9 @@ func (o *ServeOptions) validate(cmd *cobra.Command, product, logFormat string) e
 		return usageErrorf("--log-format: %v", err)
 	}
 	o.LogJSON = form == debuglog.FormatJSON
+	if err := o.web.validate(cmd); err != nil {
+		return err
+	}
 	s := &o.Server
 	for _, d := range []struct {
 		name     string
@@ -206,13 +216,22 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 
 	// No TCP keepalive: the server pings every WebSocket itself, and each
 	// accepted connection saves the syscalls that would set it up.
-	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", opts.Addr)
+	listen := opts.listen
+	if listen == nil {
+		listen = (&net.ListenConfig{KeepAlive: -1}).Listen
+	}
+	web, err := opts.web.config(opts.Addr)
+	if err != nil {
+		return err
+	}
+	ln, err := listen(ctx, "tcp", opts.Addr)
 	if err != nil {
 		return cannotFinish(fmt.Errorf("listening on %s: %w", opts.Addr, err))
 	}
 	cfg := opts.Server
 	cfg.Secret = opts.Secret
 	cfg.Logger = logger
+	cfg.Web = web
 	emu := emulator.New(cfg)
 	hs := &http.Server{
 		Handler:           emu,
@@ -232,7 +251,14 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 			return asUsage(fmt.Errorf("--url-file: %w", err))
 		}
 	}
-	attrs := []any{"url", url, "control", strings.TrimSuffix(strings.Replace(url, "ws://", "http://", 1), emulator.PathWS) + "/control/"}
+	base := httpBase(ln.Addr())
+	attrs := []any{"url", url, "dashboard", base + "/", "control", base + "/control/"}
+	if web.TokenEndpoint != nil {
+		attrs = append(attrs, "token_endpoint", base+"/token?identity=NAME")
+	}
+	if web.ControlToken != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "control token: %s (open %s/?control_token=%s)\n", web.ControlToken, base, web.ControlToken)
+	}
 	if opts.NoVerify {
 		log.Warn("--no-verify: token signatures are not checked")
 	}

@@ -71,6 +71,8 @@ type Config struct {
 	// for the client to close the socket, as the SDK does at once, before
 	// closing it itself (default 5s).
 	CloseGrace time.Duration
+	// Web is the dashboard, event stream, token endpoint and control token (web.go).
+	Web WebConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -140,6 +142,7 @@ type Server struct {
 	mux       *http.ServeMux
 	stats     counters
 	sessions  sessions
+	web       webState
 
 	seq          atomic.Int64 // connection numbers, from 1
 	refuseLeft   atomic.Int64
@@ -192,11 +195,16 @@ func New(cfg Config) *Server {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc(PathWS, s.serveWS)
 	s.routeControl(s.mux)
+	s.initWeb(s.mux)
 	return s
 }
 
 // ServeHTTP serves the WebSocket endpoint and the control API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.authorized(w, r) {
+		s.mux.ServeHTTP(w, r)
+	}
+}
 
 func (s *Server) upgradeError(w http.ResponseWriter, r *http.Request, status int, reason error) {
 	s.log.Info("upgrade failed", "remote", r.RemoteAddr, "status", status, "error", reason)
@@ -218,12 +226,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "convctl emulator: shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	if left := s.refuseLeft.Add(-1); left >= 0 {
-		n := s.stats.refused.Add(1)
+	if s.takeRefusal() {
+		n, left := s.stats.refused.Add(1), max(s.refuseLeft.Load(), 0)
 		s.log.Info("upgrade refused (fault)", "remote", r.RemoteAddr, "status", 503,
-			"refused", n, "of", s.cfg.RefuseUpgrades)
+			"refused", n, "left", left)
 		w.Header().Set("Retry-After", "1")
-		http.Error(w, "convctl emulator: upgrade refused by --refuse-upgrades ("+strconv.FormatInt(n, 10)+" of "+strconv.Itoa(s.cfg.RefuseUpgrades)+")", http.StatusServiceUnavailable)
+		http.Error(w, "convctl emulator: upgrade refused by the refuse-upgrades fault ("+strconv.FormatInt(left, 10)+" more to refuse)", http.StatusServiceUnavailable)
 		return
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
@@ -240,6 +248,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.stats.upgrades.Add(1)
 	s.stats.active.Add(1)
 	s.log.Debug("connection open", "conn", c.id, "remote", c.remote)
+	s.publish(c, EventOpened)
 	go c.readLoop()
 	go c.writeLoop()
 }
@@ -263,6 +272,7 @@ func (s *Server) unregister(c *conn) {
 	delete(s.conns, c.n)
 	s.mu.Unlock()
 	s.stats.active.Add(-1)
+	s.publish(c, EventClosed)
 }
 
 // Shutdown closes every connection with a close frame and waits for every
