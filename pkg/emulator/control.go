@@ -188,6 +188,11 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, states []connState,
 	}
 	res := acted{Connections: []string{}}
 	for _, c := range cs {
+		if action == "drop" {
+			// Said before it is done: the connection's closed event
+			// follows at once, and a stream reads best in that order.
+			s.publishAction(c, action, code)
+		}
 		if err := f(c); err != nil {
 			if id != "all" {
 				writeError(w, fmt.Errorf("%w: connection %s: %v", errConflict, c.id, err))
@@ -196,7 +201,9 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, states []connState,
 			continue // it closed while we acted: not acted on
 		}
 		res.Connections = append(res.Connections, c.id)
-		s.publishAction(c, action, code)
+		if action != "drop" {
+			s.publishAction(c, action, code)
+		}
 	}
 	s.log.Info("control: "+r.URL.Path, "query", r.URL.RawQuery, "connections", res.Connections)
 	writeJSON(w, http.StatusOK, res)

@@ -9,6 +9,7 @@
   const list = $('#conn-list');
   const tmpl = $('#conn-template');
   const conns = new Map(); // id → {el, info}
+  const gone = new Set();   // ids closed: ids are never reused, and nothing brings one back
   let skew = 0;            // server clock minus ours, from each event's "at"
   let seenSinceOpen = null; // ids the stream's opening snapshot named
 
@@ -73,6 +74,7 @@
   }
 
   function closed(info) {
+    gone.add(info.id);
     const c = conns.get(info.id);
     if (!c) return;
     conns.delete(info.id);
@@ -187,7 +189,7 @@
         }
         break;
       case 'closed': closed(ev); break;
-      default: render(ev);
+      default: if (!gone.has(ev.id)) render(ev);
     }
     logEvent(ev);
     refreshStats();
