@@ -243,14 +243,6 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	go func() { served <- hs.Serve(ln) }()
 
 	url := wsURL(ln.Addr())
-	fmt.Fprintln(opts.IO.Out, url)
-	if opts.URLFile != "" {
-		if err := writeFileAtomic(opts.URLFile, []byte(url+"\n")); err != nil {
-			_ = hs.Close()
-			<-served
-			return asUsage(fmt.Errorf("--url-file: %w", err))
-		}
-	}
 	base := httpBase(ln.Addr())
 	attrs := []any{"url", url, "dashboard", base + "/", "control", base + "/control/"}
 	if web.TokenEndpoint != nil {
@@ -266,6 +258,15 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		attrs = append(attrs, fault...)
 	}
 	log.Info("serving Twilsock", attrs...)
+	// The URL last: whoever reads it finds the lines above already written.
+	fmt.Fprintln(opts.IO.Out, url)
+	if opts.URLFile != "" {
+		if err := writeFileAtomic(opts.URLFile, []byte(url+"\n")); err != nil {
+			_ = hs.Close()
+			<-served
+			return asUsage(fmt.Errorf("--url-file: %w", err))
+		}
+	}
 
 	var serveErr error
 	select {
