@@ -72,7 +72,7 @@ func startWebServed(t *testing.T, getenv func(string) string, args ...string) *w
 	pr, pw := io.Pipe()
 	p := &webServed{stderr: &lockedBuffer{}}
 	f := &Factory{IO: &IOStreams{In: strings.NewReader(""), Out: pw, ErrOut: p.stderr}, Getenv: getenv}
-	cmd := newCmdServeWith(f, func(ctx context.Context, o *ServeOptions) error {
+	cmd := NewCmdServe(f, func(ctx context.Context, o *ServeOptions) error {
 		o.listen = func(ctx context.Context, network, _ string) (net.Listener, error) {
 			return (&net.ListenConfig{}).Listen(ctx, network, "127.0.0.1:0")
 		}

@@ -131,8 +131,8 @@ func (s *Server) controlDeny(w http.ResponseWriter, r *http.Request) {
 	off := !d.Every && d.Remaining == 0
 	if v := q.Get("code"); !off || v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			writeError(w, badParam("code", v, "a Twilio error code, e.g. 20107 (invalid signature) or 20104 (expired)"))
+		if err != nil || n < 10000 || n > 99999 {
+			writeError(w, badParam("code", v, "a Twilio error code (5 digits), e.g. 20107 (invalid signature) or 20104 (expired)"))
 			return
 		}
 		d.Code = n

@@ -264,7 +264,7 @@ func TestFaultsControl(t *testing.T) {
 		t.Errorf("count=0 leaves %+v", f.Deny)
 	}
 
-	for _, bad := range []string{"deny?code=abc", "deny?code=-1", "deny?code=20107&count=-2", "deny?code=20107&count=x",
+	for _, bad := range []string{"deny?code=abc", "deny?code=-1", "deny?code=401", "deny?code=20107&count=-2", "deny?code=20107&count=x",
 		"refuse-upgrades", "refuse-upgrades?count=-1", "init-delay?delay_ms=-5", "init-delay?delay_ms=999999999", "init-delay"} {
 		var e map[string]string
 		if code := ts.control(t, "POST", "/control/faults/"+bad, &e); code != 400 || e["error"] == "" {
