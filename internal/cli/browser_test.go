@@ -14,6 +14,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -200,6 +201,7 @@ type browserRun struct {
 	t        *testing.T
 	serve    *serveProc
 	base     string // http://127.0.0.1:PORT of serve
+	deadline context.Context
 	dash     context.Context
 	app      context.Context
 	problems *pageProblems // the dashboard's
@@ -222,7 +224,7 @@ func (b *browserEnv) start(t *testing.T, noApp bool, serveFlags ...string) *brow
 			t.Logf("serve's log:\n%s", p.log.String())
 		}
 	})
-	r := &browserRun{t: t, serve: p, base: "http" + strings.TrimPrefix(strings.TrimSuffix(p.url, "/v3/wsconnect"), "ws")}
+	r := &browserRun{t: t, serve: p, deadline: deadline, base: "http" + strings.TrimPrefix(strings.TrimSuffix(p.url, "/v3/wsconnect"), "ws")}
 	r.dash = b.tab(t, deadline)
 	r.problems = watch(r.dash)
 	if err := chromedp.Do(r.dash, chromedp.Navigate(r.base+"/")); err != nil {
@@ -233,20 +235,28 @@ func (b *browserEnv) start(t *testing.T, noApp bool, serveFlags ...string) *brow
 		return r
 	}
 
-	r.app = b.tab(t, deadline)
-	if err := chromedp.Do(r.app, chromedp.Navigate(b.app+"/")); err != nil {
-		t.Fatalf("opening the web app: %v", err)
-	}
-	if _, err := chromedp.Run(r.app, chromedp.Evaluate[string](fmt.Sprintf(`start(%q, "alice")`, r.base),
-		chromedp.EvalAwaitPromise)); err != nil {
-		t.Fatalf("starting the SDK in the page: %v", err)
-	}
+	r.app = b.openApp(t, deadline, r.base, "alice")
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("what the SDK saw: %s", r.sdkRecord())
 		}
 	})
 	return r
+}
+
+// openApp opens the web app in a new tab, its SDK connecting to serve at
+// base as identity.
+func (b *browserEnv) openApp(t *testing.T, deadline context.Context, base, identity string) context.Context {
+	t.Helper()
+	app := b.tab(t, deadline)
+	if err := chromedp.Do(app, chromedp.Navigate(b.app+"/")); err != nil {
+		t.Fatalf("opening the web app: %v", err)
+	}
+	if _, err := chromedp.Run(app, chromedp.Evaluate[string](fmt.Sprintf(`start(%q, %q)`, base, identity),
+		chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatalf("starting the SDK in the page: %v", err)
+	}
+	return app
 }
 
 // wait polls a JavaScript condition in a tab until it holds, bounded by browserWait.
@@ -465,4 +475,46 @@ func TestBrowserDashboardLatency(t *testing.T) {
 			p90, median, worst, limit)
 	}
 	r.noPageProblems()
+}
+
+// The README's picture of the dashboard: real SDK clients in three states,
+// faults armed, a token minted. With -update it rewrites docs/dashboard.png.
+func TestBrowserDashboardScreenshot(t *testing.T) {
+	b := requireBrowser(t)
+	r := b.start(t, false, "--about-to-expire", "3m")
+	id := r.connected()
+	bob := b.openApp(t, r.deadline, r.base, "bob")
+	r.wait(bob, `rec.states.includes("connected")`, "bob's SDK to connect")
+	r.click(fmt.Sprintf(`[data-conn-id=%q] [data-action="about-to-expire"]`, id))
+	r.waitSDK(`rec.events.some(e => e.name === "tokenAboutToExpire")`, "tokenAboutToExpire")
+
+	// carol's init waits on the init delay: she shows as initialising.
+	if err := chromedp.Do(r.dash, chromedp.SetValue(chromedp.CSS(`[data-panel="faults"] [name="delay_ms"]`), "60000")); err != nil {
+		t.Fatal(err)
+	}
+	r.click(`[data-panel="faults"] [data-action="init-delay"]`)
+	r.waitDash(`document.querySelector('[data-field="faults"]').textContent.includes("60000")`, "the init delay")
+	b.openApp(t, r.deadline, r.base, "carol")
+	r.waitDash(`[...document.querySelectorAll('[data-conn-id] [data-field="state"]')].some(e => e.textContent === "initialising")`, "carol initialising")
+	r.click(`[data-panel="faults"] [data-action="refuse-upgrades"]`)
+	r.waitDash(`document.querySelector('[data-field="faults"]').textContent.includes("refuse")`, "the refusal")
+	if err := chromedp.Do(r.dash, chromedp.SetValue(chromedp.CSS(`[data-panel="mint"] [name="identity"]`), "dave")); err != nil {
+		t.Fatal(err)
+	}
+	r.click(`[data-panel="mint"] [data-action="mint"]`)
+	r.waitDash(`document.getElementById("minted").value.startsWith("eyJ")`, "the minted token")
+	r.waitDash(`document.querySelectorAll("#stats dd").length > 0`, "the counters")
+	if _, err := chromedp.Run(r.dash, chromedp.Evaluate[bool](`document.activeElement.blur(), getSelection().removeAllRanges(), scrollTo(0, 0), true`)); err != nil {
+		t.Fatal(err)
+	}
+	png, err := chromedp.Run(r.dash, chromedp.FullScreenshot(100))
+	if err != nil || len(png) < 1000 {
+		t.Fatalf("screenshot: %d bytes, %v", len(png), err)
+	}
+	r.noPageProblems()
+	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "dashboard.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -281,6 +281,7 @@
     ta.value = body.token;
     ta.focus();
     ta.select();
+    ta.scrollTop = 0;
   }
 
   document.addEventListener('submit', (e) => {
