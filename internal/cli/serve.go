@@ -68,7 +68,14 @@ so the SDK fails that request quickly instead of waiting.
 The first line on stdout is the ws:// URL; logs go to stderr (every frame,
 tokens redacted, with --debug). The control API on the same port
 (docs/control-api.md) makes the server act on demand: list connections, push
-token_about_to_expire, close with 410, 401 or 308, or cut a connection.
+token_about_to_expire, close with 410, 401 or 308, or cut a connection, and
+arm faults for the next connections; GET /control/events streams what happens.
+Open the server's address in a browser for a live dashboard with a button for
+every one of those. --token-endpoint answers GET /token?identity=NAME with a
+token signed with the server's secret, so a web app in development needs no
+Twilio at all (docs/local-dev.md). Off loopback (--addr 0.0.0.0:4567), the
+dashboard, the control API and /token require a control token, printed on
+stderr at start; the WebSocket endpoint stays open.
 SIGINT or SIGTERM stops the server cleanly: every connection gets a close frame.
 
 The faults that fire "after the first connection is initialised" fire once per
@@ -89,7 +96,11 @@ run, so a client that reconnects finds a healthy server.`,
   convctl serve --secret-env TWILIO_API_SECRET --deny 20107
 
   # Push token_about_to_expire to every connected client, now
-  curl -X POST http://127.0.0.1:4567/control/connections/all/about-to-expire`,
+  curl -X POST http://127.0.0.1:4567/control/connections/all/about-to-expire
+
+  # A web app's tokens from the server itself, 5-minute ones; the dashboard at http://127.0.0.1:4567/
+  convctl serve --secret-env TWILIO_API_SECRET --addr 127.0.0.1:4567 --token-endpoint --ttl 5m
+  curl 'http://127.0.0.1:4567/token?identity=alice'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Server.Product = inspect.Product(product)
