@@ -370,6 +370,26 @@ func TestBrowserDashboardDrivesSDK(t *testing.T) {
 		}
 		r.noPageProblems()
 	})
+	t.Run("offload", func(t *testing.T) {
+		t.Parallel()
+		r := b.start(t, false)
+		id := r.connected()
+		card := fmt.Sprintf(`[data-conn-id=%q]`, id)
+		before := len(r.sdkStates())
+		if err := chromedp.Do(r.dash,
+			chromedp.SetValue(chromedp.CSS(card+` [data-field="code"]`), "308"),
+			chromedp.Click(chromedp.CSS(card+` details.more summary`)),
+			chromedp.SetValue(chromedp.CSS(card+` [data-field="backoff-ms"]`), "200"),
+		); err != nil {
+			t.Fatal(err)
+		}
+		r.click(card + ` [data-action="close"]`)
+		r.waitSDK(fmt.Sprintf(`rec.states.slice(%d).join() === "disconnecting,connecting,connected"`, before),
+			"the SDK to be offloaded and come back")
+		r.waitDash(fmt.Sprintf(`document.querySelector('[data-closed-conn-id=%q] output, [data-conn-id=%q] output').textContent === "✓ close 308 sent to %s"`, id, id, id),
+			"the close button's result")
+		r.noPageProblems()
+	})
 	t.Run("about-to-expire", func(t *testing.T) {
 		t.Parallel()
 		r := b.start(t, false)

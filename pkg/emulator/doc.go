@@ -22,10 +22,20 @@
 // layer closes that connection with status 1009, as RFC 6455 asks, and the
 // server goes on serving every other.
 //
+// The same handler serves the server's web side (web.go): a dashboard at /
+// (embedded, offline), an event stream of every connection's changes at
+// GET /control/events (server-sent events), server-wide faults that can be
+// changed while it runs (/control/faults/…), and, with WebConfig.TokenEndpoint,
+// GET /token minting tokens with Config.Secret. WebConfig.ControlToken guards
+// all of it but the WebSocket endpoint.
+//
 // Concurrency: each connection has exactly one reader goroutine and one
 // writer goroutine; every write to the socket happens on the writer, which
 // also owns the connection's timers (ping, about-to-expire, expiry, faults),
-// so no lock is held across I/O. Server methods are safe for concurrent use.
+// so no lock is held across I/O. Events are published from whichever goroutine
+// made the change, under one lock that also snapshots the connection, so every
+// stream sees them in one order; a stream that falls behind is cut, never
+// waited for. Server methods are safe for concurrent use.
 // Shutdown closes every connection with a close frame and waits for every
 // goroutine the server started.
 package emulator

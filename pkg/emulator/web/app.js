@@ -223,6 +223,10 @@
         url = 'control/connections/' + target + '/' + action; break;
       case 'close':
         q.set('code', form.querySelector('[data-field="code"]').value);
+        for (const [field, param] of [['error-code', 'error_code'], ['backoff-ms', 'backoff_ms']]) {
+          const input = form.querySelector('[data-field="' + field + '"]');
+          if (input && input.value !== '') q.set(param, input.value);
+        }
         url = 'control/connections/' + target + '/close'; break;
       case 'deny':
         q.set('code', val('code')); q.set('count', val('count'));
