@@ -158,7 +158,7 @@ func (o *ServeOptions) validate(cmd *cobra.Command) error {
 	if err := checkListenAddr(o.Addr); err != nil {
 		return err
 	}
-	if err := o.web.validate(cmd); err != nil {
+	if err := o.web.validate(cmd, o.Server.Product); err != nil {
 		return err
 	}
 	s := &o.Server

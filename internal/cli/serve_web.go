@@ -44,7 +44,7 @@ func (w *serveWebFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&w.controlTokenEnv, "control-token-env", "", "require the control token in environment variable `NAME` for the dashboard, control API and /token\n(off loopback a random one is made when this is not given)")
 }
 
-func (w *serveWebFlags) validate(cmd *cobra.Command) error {
+func (w *serveWebFlags) validate(cmd *cobra.Command, product inspect.Product) error {
 	fl := cmd.Flags()
 	if !w.tokenEndpoint {
 		for _, name := range []string{"account-sid", "api-key", "chat-service-sid", "ttl"} {
@@ -53,6 +53,9 @@ func (w *serveWebFlags) validate(cmd *cobra.Command) error {
 			}
 		}
 		return nil
+	}
+	if product == inspect.ProductVoice || product == inspect.ProductVideo {
+		return usageErrorf("--token-endpoint mints Conversations tokens (a chat grant), which --product %s does not accept", product)
 	}
 	// Mint one now, so bad SIDs or a bad --ttl are a usage error at start,
 	// not a 400 for every request.

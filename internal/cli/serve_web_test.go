@@ -34,6 +34,7 @@ func TestServeWebUsageErrors(t *testing.T) {
 		{[]string{"--ttl", "5m"}, "--ttl shapes the tokens of the token endpoint"},
 		{[]string{"--token-endpoint", "--account-sid", "SK00000000000000000000000000000001"}, "API Key SID"},
 		{[]string{"--token-endpoint", "--ttl", "48h"}, "--token-endpoint"},
+		{[]string{"--token-endpoint", "--product", "voice"}, "mints Conversations tokens"},
 		{[]string{"--control-token-env", "UNSET"}, "UNSET: the variable is empty or not set"},
 		{[]string{"--control-token-env", "SPACED"}, "printable ASCII"},
 	}
