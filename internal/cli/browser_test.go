@@ -52,6 +52,9 @@ type browserEnv struct {
 // findChromium returns the path of Chromium, or why there is none.
 func findChromium() (string, error) {
 	if p := os.Getenv("CONVCTL_CHROMIUM"); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			return "", fmt.Errorf("CONVCTL_CHROMIUM=%s: %v", p, err)
+		}
 		return p, nil
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
