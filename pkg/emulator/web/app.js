@@ -191,7 +191,8 @@
       case 'closed': closed(ev); break;
       default: if (!gone.has(ev.id)) render(ev);
     }
-    logEvent(ev);
+    // The opening snapshot is the state of things, not news: not logged.
+    if (!seenSinceOpen) logEvent(ev);
     refreshStats();
   }
 
