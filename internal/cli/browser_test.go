@@ -541,3 +541,40 @@ func TestBrowserDashboardScreenshot(t *testing.T) {
 		}
 	}
 }
+
+// Behind a control token, the dashboard works from the URL serve prints: the
+// token moves into an HttpOnly cookie, leaves the address bar, and the
+// page's own requests and event stream carry it.
+func TestBrowserDashboardControlToken(t *testing.T) {
+	b := requireBrowser(t)
+	deadline, cancel := context.WithTimeout(context.Background(), browserTestTimeout)
+	defer cancel()
+	// startServe's environment knows one variable; it serves as the control token too.
+	p, err := startServe("--control-token-env", interopSecretEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := p.stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	r := &browserRun{t: t, serve: p, deadline: deadline, base: "http" + strings.TrimPrefix(strings.TrimSuffix(p.url, "/v3/wsconnect"), "ws")}
+	r.dash = b.tab(t, deadline)
+	if err := chromedp.Do(r.dash, chromedp.Navigate(r.base+"/?control_token="+interopSecret)); err != nil {
+		t.Fatal(err)
+	}
+	r.waitDash(`document.body.dataset.stream === "live"`, "the event stream, with the cookie")
+	got, err := chromedp.Run(r.dash, chromedp.Evaluate[[]string](`[location.pathname + location.search, document.cookie]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != "/" || got[1] != "" {
+		t.Errorf("after the printed URL: address %q, cookies visible to scripts %q; want / and none", got[0], got[1])
+	}
+	ws := serveDial(t, p.url)
+	serveExchange(t, ws, twilsock.NewInit(serveToken(t, interopSecret, time.Hour), nil, twilsock.Metadata{}, nil))
+	r.waitDash(`document.querySelector('[data-conn-id="c1"] [data-field="state"]')?.textContent === "connected"`, "c1 on the dashboard")
+	r.click(`[data-conn-id="c1"] [data-action="about-to-expire"]`)
+	r.waitDash(`document.querySelector('[data-conn-id="c1"] output').textContent === "✓ about-to-expire sent to c1"`, "the action, authorised by the cookie")
+}
