@@ -393,6 +393,28 @@ func TestBrowserDashboardDrivesSDK(t *testing.T) {
 			"the close button's result")
 		r.noPageProblems()
 	})
+	t.Run("refuse-upgrades", func(t *testing.T) {
+		t.Parallel()
+		r := b.start(t, false)
+		id := r.connected()
+		if err := chromedp.Do(r.dash, chromedp.SetValue(chromedp.CSS(`[data-panel="faults"] form:has([data-action="refuse-upgrades"]) [name="count"]`), "2")); err != nil {
+			t.Fatal(err)
+		}
+		r.click(`[data-panel="faults"] [data-action="refuse-upgrades"]`)
+		r.waitDash(`document.querySelector('[data-field="faults"]').textContent === "refuse the next 2 upgrades with 503"`, "the refusal armed")
+		before := len(r.sdkStates())
+		r.click(fmt.Sprintf(`[data-conn-id=%q] [data-action="drop"]`, id))
+		// Two upgrades answered 503 (the browser shows the SDK no status:
+		// "Socket error"), then its third attempt is served.
+		r.waitSDK(fmt.Sprintf(`rec.states.slice(%d).join() === "connecting,retrying,connected"`, before), "the SDK to get through")
+		r.waitSDK(`rec.events.filter(e => e.name === "connectionError" && !e.data.terminal).length === 2`, "two non-terminal connectionErrors")
+		r.waitDash(`document.querySelector('[data-field="faults"]').textContent.startsWith("none")`, "the refusals used up")
+		st, err := chromedp.Run(r.dash, chromedp.Evaluate[string](`[...document.querySelectorAll("#stats div")].find(d => d.firstChild.textContent === "refused").lastChild.textContent`))
+		if err != nil || st != "2" {
+			t.Errorf("the counters say refused %q (%v), want 2", st, err)
+		}
+		r.noPageProblems()
+	})
 	t.Run("about-to-expire", func(t *testing.T) {
 		t.Parallel()
 		r := b.start(t, false)
