@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -486,4 +487,47 @@ func FuzzWebRequests(f *testing.F) {
 	})
 	_ = s.Shutdown(context.Background())
 	_ = guarded.Shutdown(context.Background())
+}
+
+// A script follows the server through the event stream: one JSON object a
+// data: line, a snapshot first (here only the faults: no connection yet).
+func ExampleServer_events() {
+	srv := New(Config{Secret: []byte("0123456789abcdef0123456789abcdef")})
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer func() { _ = srv.Shutdown(context.Background()) }() // before hs.Close: it ends the stream
+
+	resp, err := http.Get(hs.URL + "/control/events")
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	next := func() (ev struct{ Event, ID, State string }) {
+		for lines.Scan() {
+			if data, ok := strings.CutPrefix(lines.Text(), "data: "); ok {
+				_ = json.Unmarshal([]byte(data), &ev)
+				return ev
+			}
+		}
+		return ev
+	}
+	fmt.Println(next().Event)
+
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+PathWS, nil)
+	if err != nil {
+		panic(err)
+	}
+	ev := next()
+	fmt.Println(ev.Event, ev.ID, ev.State)
+	ws.Close()
+	ev = next()
+	for ev.Event != EventClosed {
+		ev = next() // state closing may come first
+	}
+	fmt.Println(ev.Event, ev.ID, ev.State)
+	// Output:
+	// faults
+	// opened c1 open
+	// closed c1 closed
 }
