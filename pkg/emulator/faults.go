@@ -32,6 +32,9 @@ type faultState struct {
 	mu        sync.Mutex
 	deny      DenyFault
 	initDelay atomic.Int64 // nanoseconds
+	// refuseTotal is how many upgrades the refusal in force was armed with,
+	// so that each refusal can say which of them it is.
+	refuseTotal atomic.Int64
 }
 
 func (s *Server) initFaults() {
@@ -41,6 +44,7 @@ func (s *Server) initFaults() {
 		f.denyOn.Store(true)
 	}
 	f.initDelay.Store(int64(s.cfg.InitDelay))
+	f.refuseTotal.Store(int64(s.cfg.RefuseUpgrades))
 }
 
 // Faults returns the server-wide faults in force.
@@ -80,16 +84,19 @@ func (s *Server) takeDeny() int {
 
 func (s *Server) initDelay() time.Duration { return time.Duration(s.web.faults.initDelay.Load()) }
 
-// takeRefusal reports whether this upgrade is to be refused, counting it.
-func (s *Server) takeRefusal() bool {
+// takeRefusal reports whether this upgrade is to be refused, counting it,
+// and which of how many armed refusals it is.
+func (s *Server) takeRefusal() (refuse bool, nth, of int64) {
 	if s.refuseLeft.Load() <= 0 {
-		return false
+		return false, 0, 0
 	}
-	if s.refuseLeft.Add(-1) < 0 {
-		return false
+	left := s.refuseLeft.Add(-1)
+	if left < 0 {
+		return false, 0, 0
 	}
+	of = s.web.faults.refuseTotal.Load()
 	s.publishFaults()
-	return true
+	return true, max(of-left, 1), max(of, 1)
 }
 
 func (s *Server) routeFaults(mux *http.ServeMux) {
@@ -106,6 +113,7 @@ func (s *Server) routeFaults(mux *http.ServeMux) {
 		f.denyOn.Store(false)
 		f.mu.Unlock()
 		s.refuseLeft.Store(0)
+		f.refuseTotal.Store(0)
 		f.initDelay.Store(0)
 		s.faultsChanged(w, r)
 	})
@@ -158,6 +166,7 @@ func (s *Server) controlRefuse(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badParam("count", v, "a number of upgrades, 0 or more"))
 		return
 	}
+	s.web.faults.refuseTotal.Store(int64(n))
 	s.refuseLeft.Store(int64(n))
 	s.faultsChanged(w, r)
 }
