@@ -34,8 +34,8 @@ var (
 	prettyTok, prettySig = makeJWT("{\n  \"alg\": \"HS256\",\n  \"typ\": \"JWT\",\n  \"cty\": \"twilio-fpa;v=1\"\n}", "{\n  \"sub\": \"ACxxx\"\n}", "secret-three")
 	// spacedTok's header and payload start with JSON whitespace.
 	spacedTok, spacedSig = makeJWT(" \t{\"alg\":\"HS256\"}", "\r\n{}", "secret-four")
-	tok1, sig1 = makeJWT(twilioHeader, twilioPayload, "secret-one")
-	tok2, sig2 = makeJWT(twilioHeader, strings.Replace(twilioPayload, "alice", "bob", 1), "secret-two")
+	tok1, sig1           = makeJWT(twilioHeader, twilioPayload, "secret-one")
+	tok2, sig2           = makeJWT(twilioHeader, strings.Replace(twilioPayload, "alice", "bob", 1), "secret-two")
 )
 
 func headerPayload(tok string) string { return tok[:strings.LastIndexByte(tok, '.')] }
