@@ -209,17 +209,17 @@ func (o *CheckOptions) validate(cmd *cobra.Command, region, product string) erro
 		}
 	default:
 		if !regionRE.MatchString(region) {
-			return usageErrorf("--region %q is not a Twilio region (like us1, ie1, au1)", region)
+			return usageErrorf("--region %s is not a Twilio region (like us1, ie1, au1)", safeFlagValue(region))
 		}
 		o.URL = regionURL(region)
 	}
 	p, ok := inspect.ParseProduct(product)
 	if !ok {
-		return usageErrorf("--product %q: want conversations, sync, voice, video or any", product)
+		return usageErrorf("--product %s: want conversations, sync, voice, video or any", safeFlagValue(product))
 	}
 	o.Product = p
 	if o.Output != "text" && o.Output != "json" {
-		return usageErrorf("--output %q: want text or json", o.Output)
+		return usageErrorf("--output %s: want text or json", safeFlagValue(o.Output))
 	}
 	if o.Timeout <= 0 {
 		return usageErrorf("--timeout must be positive, got %v", o.Timeout)
@@ -233,7 +233,7 @@ func (o *CheckOptions) validate(cmd *cobra.Command, region, product string) erro
 	if o.JUnit != "" {
 		dir := filepath.Dir(o.JUnit)
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return usageErrorf("--junit %s: directory %s does not exist", o.JUnit, dir)
+			return usageErrorf("--junit %s: directory %s does not exist", safeFlagText(o.JUnit), safeFlagText(dir))
 		}
 	}
 	return nil
@@ -487,7 +487,7 @@ func checkConnection(ctx context.Context, opts *CheckOptions, rep *checkReport, 
 	if opts.tune != nil {
 		opts.tune(&cfg)
 	}
-	prog.show(checkConnect, "connecting to "+target)
+	prog.show(checkConnect, "connecting to "+safeURL(target))
 	pr, err := probe.Run(ctx, cfg)
 	if err != nil {
 		if errors.Is(err, probe.ErrConfig) {
@@ -495,6 +495,7 @@ func checkConnection(ctx context.Context, opts *CheckOptions, rep *checkReport, 
 		}
 		return cannotFinish(err)
 	}
+	pr.URL = safeURL(pr.URL)
 	rep.Connection = pr
 	judgeConnection(opts, rep, pr, note)
 	return nil

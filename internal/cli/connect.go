@@ -111,7 +111,7 @@ expected); 3 on a timeout, an unreachable server or a protocol error;
 			}
 			if opts.URL == "" {
 				if !regionRE.MatchString(region) {
-					return usageErrorf("--region %q is not a Twilio region (like us1, ie1, au1)", region)
+					return usageErrorf("--region %s is not a Twilio region (like us1, ie1, au1)", safeFlagValue(region))
 				}
 				opts.URL = regionURL(region)
 			} else if err := checkWSURL(opts.URL); err != nil {
@@ -121,10 +121,10 @@ expected); 3 on a timeout, an unreachable server or a protocol error;
 			case probe.OutcomeConnected, probe.OutcomeDenied:
 				opts.Expect = probe.Outcome(expect)
 			default:
-				return usageErrorf("--expect %q: want connected or denied", expect)
+				return usageErrorf("--expect %s: want connected or denied", safeFlagValue(expect))
 			}
 			if opts.Output != "text" && opts.Output != "json" {
-				return usageErrorf("--output %q: want text or json", opts.Output)
+				return usageErrorf("--output %s: want text or json", safeFlagValue(opts.Output))
 			}
 			if opts.Timeout <= 0 {
 				return usageErrorf("--timeout must be positive, got %v", opts.Timeout)
@@ -167,15 +167,15 @@ expected); 3 on a timeout, an unreachable server or a protocol error;
 func checkWSURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return usageErrorf("--url %q: %v", raw, err)
+		return usageErrorf("--url %s: not a URL", safeFlagValue(safeURL(raw)))
 	}
 	switch {
 	case u.Scheme == "http" || u.Scheme == "https":
-		return usageErrorf("--url %q: Twilsock is a WebSocket; use ws:// or wss://", raw)
+		return usageErrorf("--url %s: Twilsock is a WebSocket; use ws:// or wss://", safeFlagValue(safeURL(raw)))
 	case u.Scheme != "ws" && u.Scheme != "wss":
-		return usageErrorf("--url %q: want ws:// or wss://", raw)
+		return usageErrorf("--url %s: want ws:// or wss://", safeFlagValue(safeURL(raw)))
 	case u.Host == "":
-		return usageErrorf("--url %q has no host", raw)
+		return usageErrorf("--url %s has no host", safeFlagValue(safeURL(raw)))
 	}
 	return nil
 }
@@ -229,6 +229,9 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 	live.begin()
 	rep, err := probe.Run(ctx, cfg)
 	live.end()
+	if rep != nil {
+		rep.URL = safeURL(rep.URL)
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, probe.ErrToken) && firstErr != nil:

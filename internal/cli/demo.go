@@ -57,7 +57,7 @@ machine. Exits 0 when every scene ended as it should, 1 otherwise.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Output != "text" && opts.Output != "json" {
-				return usageErrorf("--output must be text or json, not %q", opts.Output)
+				return usageErrorf("--output must be text or json, not %s", safeFlagValue(opts.Output))
 			}
 			return runDemo(cmd.Context(), opts)
 		},

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/convctl/convctl/pkg/debuglog"
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; otherwise
@@ -77,7 +79,7 @@ Twilsock server with fault injection so all of it works offline and in CI.`,
 	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "never color output (also: NO_COLOR=1)")
 	root.SetVersionTemplate("convctl {{.Version}}\n")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageErrorf("%v\nRun '%s --help' for usage.", err, cmd.CommandPath())
+		return usageErrorf("%v\nRun '%s --help' for usage.", safeFlagError(err), cmd.CommandPath())
 	})
 	for _, sub := range commandSet(f) {
 		root.AddCommand(sub)
@@ -91,12 +93,18 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
 	}
+	if kind := debuglog.Sensitive(args[0]); kind != "" {
+		return usageErrorf("%s takes no argument here: %s.\n%s", cmd.CommandPath(), hiddenValue(kind), pastedTokenAdvice)
+	}
 	msg := "unknown command " + `"` + args[0] + `"` + " for " + `"` + cmd.CommandPath() + `"`
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
 	}
 	return usageErrorf("%s\nRun '%s --help' for usage.", msg, cmd.CommandPath())
 }
+
+// pastedTokenAdvice follows an error about a token given where none belongs.
+const pastedTokenAdvice = "To inspect a token: convctl token inspect --token-env NAME (or --token-file PATH, or - to read stdin); a token as an argument is visible to every user in ps."
 
 // maxArgs is cobra.MaximumNArgs with exit code 2.
 func maxArgs(n int) cobra.PositionalArgs {

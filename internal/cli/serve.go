@@ -144,11 +144,11 @@ func productNames() string {
 
 func (o *ServeOptions) validate(cmd *cobra.Command, product, logFormat string) error {
 	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
-		return usageErrorf("--addr %q: want HOST:PORT, e.g. 127.0.0.1:4567 (%v)", o.Addr, err)
+		return badAddr(o.Addr, err)
 	}
 	p, ok := inspect.ParseProduct(product)
 	if !ok {
-		return usageErrorf("--product %q: want one of %s", product, productNames())
+		return usageErrorf("--product %s: want one of %s", safeFlagValue(product), productNames())
 	}
 	o.Server.Product = p
 	form, err := debuglog.ParseFormat(logFormat)

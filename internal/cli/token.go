@@ -110,17 +110,17 @@ Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or input error.`,
 			switch opts.Output {
 			case "text", "json":
 			default:
-				return usageErrorf("--output must be text or json, not %q", opts.Output)
+				return usageErrorf("--output must be text or json, not %s", safeFlagValue(opts.Output))
 			}
 			p, ok := inspect.ParseProduct(product)
 			if !ok {
-				return usageErrorf("--product must be one of %s, not %q", productList(), product)
+				return usageErrorf("--product must be one of %s, not %s", productList(), safeFlagValue(product))
 			}
 			opts.Product = p
 			if at != "" {
 				t, err := parseTimeFlag(at)
 				if err != nil {
-					return usageErrorf("--at %q: %v", at, err)
+					return usageErrorf("--at %s: %v", safeFlagValue(at), err)
 				}
 				opts.At = t
 			}
@@ -147,7 +147,7 @@ Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or input error.`,
 				case tokens.file != "":
 					file, err := os.Open(tokens.file)
 					if err != nil {
-						return usageErrorf("--token-file %s: %v", tokens.file, errors.Unwrap(err))
+						return usageErrorf("--token-file %s: %v", safeFlagText(tokens.file), errors.Unwrap(err))
 					}
 					defer file.Close()
 					opts.BatchIn = file
@@ -699,14 +699,14 @@ comes from --secret-env or --secret-file, never from a flag value.`,
 			if iat != "" {
 				t, err := parseTimeFlag(iat)
 				if err != nil {
-					return usageErrorf("--issued-at %q: %v", iat, err)
+					return usageErrorf("--issued-at %s: %v", safeFlagValue(iat), err)
 				}
 				opts.IssuedAt = t
 			}
 			if nbf != "" {
 				t, err := parseTimeFlag(nbf)
 				if err != nil {
-					return usageErrorf("--nbf %q: %v", nbf, err)
+					return usageErrorf("--nbf %s: %v", safeFlagValue(nbf), err)
 				}
 				m.NotBefore = t
 			}
