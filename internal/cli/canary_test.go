@@ -56,6 +56,7 @@ type canaryCase struct {
 // URL flags also get the canary inside a URL's userinfo and query.
 func canaryCases(t *testing.T, tok, wsURL, httpURL string) []canaryCase {
 	root := NewCmdRoot(NewFactory(&IOStreams{}, func(string) string { return "" }))
+	root.InitDefaultCompletionCmd() // cobra adds it at Execute; walk it too
 	bases := map[string][]string{
 		"token inspect": {"--token-env", "CANARY_TOKEN", "--secret-env", "CANARY_SECRET"},
 		"token mint": {"--secret-env", "CANARY_SECRET", "--account-sid", canaryAccount, "--api-key", canaryKey,
