@@ -98,23 +98,23 @@ func scrubArgs(msg string, args []string) string {
 // only if it does not look like a credential.
 func safeURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.Opaque != "" {
-		if debuglog.Sensitive(raw) != "" {
-			return "(a URL that looks like a credential, not shown)"
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		if kind := debuglog.Sensitive(raw); kind != "" {
+			return "(" + hiddenValue(kind) + ")"
 		}
 		return raw
 	}
-	if u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "***")
-		} else if debuglog.Sensitive(u.User.Username()) != "" {
-			u.User = url.User("***")
-		}
-	}
-	u.Fragment, u.RawFragment = "", ""
 	s := u.Scheme + "://"
 	if u.User != nil {
-		s += u.User.String() + "@"
+		name := u.User.Username()
+		if debuglog.Sensitive(name) != "" {
+			name = "***"
+		}
+		s += name
+		if _, has := u.User.Password(); has {
+			s += ":***"
+		}
+		s += "@"
 	}
 	s += u.Host + u.EscapedPath()
 	if u.RawQuery != "" || u.ForceQuery {
