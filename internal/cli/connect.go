@@ -82,6 +82,10 @@ rejected token is explained (give the API Key secret with --secret-env or
 --secret-file to have its signature checked), an expiry during --hold says
 whether tokenAboutToExpire came in time, a timeout names the phase it hit.
 
+The token comes from the token flags or the TOKEN argument; prefer
+--token-env, --token-file or -: an argument is visible to every user of the
+machine (ps, /proc) and stays in the shell's history.
+
 The report goes to stdout (-o text or json); on a terminal, live progress
 goes to stderr. --debug logs every frame both ways (token signatures
 redacted) and every inner state change to stderr.

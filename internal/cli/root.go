@@ -59,7 +59,7 @@ Twilsock server with fault injection so all of it works offline and in CI.`,
   convctl demo
 
   # Why was my token rejected?
-  convctl token inspect --secret-env TWILIO_API_SECRET "$TOKEN"
+  convctl token inspect --secret-env TWILIO_API_SECRET --token-env TOKEN
 
   # Open a real connection and log every frame
   convctl connect --debug --token-url https://example.com/token`,

@@ -697,6 +697,7 @@ func TestTokenHelpExamples(t *testing.T) {
 	}
 	os.WriteFile("secret.txt", []byte(secret+"\n"), 0o600)
 	os.WriteFile("tokens.txt", []byte(tok+"\n"+tok+"\n"), 0o600)
+	os.WriteFile("token.jwt", []byte(tok+"\n"), 0o600)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"token": %q}`, tok)
 	}))
