@@ -159,7 +159,7 @@ func (j *judge) run(token string) {
 	} else if (len(sseg) == 43 || len(sseg) == 86) && !canonicalBase64(sseg) { // an HS256 or HS512 MAC; HS384's has no unused bits
 		j.add(SeverityError, CodeNoncanonicalSignature, TwilioInvalidSignature,
 			"signature is not canonical base64url: its last character sets bits that decode to nothing, so it decodes to the same bytes as the minted signature but is not the same text",
-			"use the token exactly as it was minted; verifiers that compare the encoded signature (as Twilio's Node helper library does) reject an altered one")
+			"use the token exactly as it was minted; verifiers that compare the encoded signature (jsonwebtoken, the JWT library of Twilio's Node helper, does) refuse an altered one")
 	}
 
 	if j.headerOK {

@@ -420,7 +420,7 @@ func TestEveryCodeCovered(t *testing.T) {
 // signature, exp, nbf) must fail there too.
 func TestRulesAgreeWithJSONWebToken(t *testing.T) {
 	node := requireNode(t)
-	generic := map[string]bool{CodeMalformed: true, CodeBadSignature: true, CodeExpired: true, CodeNotYetValid: true, CodeBadExp: true, CodeBadNbf: true}
+	generic := map[string]bool{CodeMalformed: true, CodeBadSignature: true, CodeNoncanonicalSignature: true, CodeExpired: true, CodeNotYetValid: true, CodeBadExp: true, CodeBadNbf: true}
 	type req struct {
 		Token string `json:"token"`
 		At    int64  `json:"at"`
