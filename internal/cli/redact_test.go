@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,4 +111,33 @@ func TestSafeFlagError(t *testing.T) {
 	if err := fs.Parse([]string{"--timeout", "soon"}); !strings.Contains(safeFlagError(err).Error(), `"soon"`) {
 		t.Errorf("a harmless value is no longer quoted: %v", safeFlagError(err))
 	}
+}
+
+// FuzzSafeURL: whatever the URL, the password and the query's values never
+// show.
+func FuzzSafeURL(f *testing.F) {
+	for _, s := range []string{"ws://u:pw@h:1/p?token=abc&x=1#f", "wss://h/p?", "ws://h/p?a", "http://[::1]:80/?q=%zz", ":://", "ws://u@h/?=v"} {
+		f.Add(s, "hunter2secret")
+	}
+	f.Fuzz(func(t *testing.T, raw, secret string) {
+		if len(secret) < 6 || strings.ContainsAny(secret, "&=?#@:/%") || strings.Contains(raw, secret) {
+			return
+		}
+		for _, u := range []string{
+			strings.Replace(raw, "://", "://user:"+secret+"@", 1),
+			raw + "?token=" + secret,
+			raw + "&token=" + secret,
+		} {
+			parsed, err := url.Parse(u)
+			if err != nil || parsed.Scheme == "" || parsed.Host == "" {
+				continue
+			}
+			if pw, _ := parsed.User.Password(); pw != secret && !strings.Contains(parsed.Query().Get("token"), secret) {
+				continue // the secret did not land where a password or query value goes
+			}
+			if got := safeURL(u); strings.Contains(got, secret) {
+				t.Fatalf("safeURL(%q) = %q shows the secret", u, got)
+			}
+		}
+	})
 }

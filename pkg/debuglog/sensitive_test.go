@@ -34,3 +34,23 @@ func TestSensitiveTempPaths(t *testing.T) {
 		t.Errorf("Sensitive(%q) = %q", p, Sensitive(p))
 	}
 }
+
+// FuzzSensitive: any text is classified without a panic, the same way twice,
+// and a text holding a JWT is always a token.
+func FuzzSensitive(f *testing.F) {
+	for _, s := range []string{"", tok1, prettyTok, "q7Zc9Xw2LmN4pR8sT1vB6yK3hJ5gF0dA", "TWILIO_API_SECRET", "SKfedcba9876543210fedcba9876543210", "a.b.c", "é\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Sensitive(s)
+		if got != Sensitive(s) {
+			t.Fatal("not deterministic")
+		}
+		if got != "" && got != KindToken && got != KindSecret {
+			t.Fatalf("Sensitive(%q) = %q", s, got)
+		}
+		if RedactJWTs(s) != s && got != KindToken {
+			t.Fatalf("Sensitive(%q) = %q, but it holds a JWT", s, got)
+		}
+	})
+}
