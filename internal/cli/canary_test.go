@@ -129,6 +129,9 @@ func canaryCases(t *testing.T, tok, wsURL, httpURL string) []canaryCase {
 				}
 				if hasBase {
 					add(key+" base --"+f.Name+" <url with credentials>", bare(append(slices.Clone(base), "--"+f.Name, in)...)...)
+					if c.Flags().Lookup("debug") != nil {
+						add(key+" base --debug --"+f.Name+" <url with credentials>", bare(append(slices.Clone(base), "--debug", "-o", "json", "--"+f.Name, in)...)...)
+					}
 				}
 			}
 		})
