@@ -116,7 +116,7 @@ func canaryCases(t *testing.T, tok, wsURL, httpURL string) []canaryCase {
 					add(key+" base --"+f.Name+" <"+vname+">", bare(append(slices.Clone(base), given...)...)...)
 				}
 			}
-			if strings.Contains(f.Name, "url") && f.Name != "url-file" {
+			if strings.Contains(f.Name, "url") && f.Name != "url-file" || f.Name == "proxy" {
 				target := wsURL
 				if f.Name != "url" {
 					target = httpURL

@@ -46,11 +46,14 @@ func safeFlagError(err error) error {
 	if errors.As(err, &inv) {
 		if kind := debuglog.Sensitive(inv.GetValue()); kind != "" {
 			f := inv.GetFlag()
-			want := f.Value.Type()
-			if want == "bool" {
-				want = "true or false"
+			want := "want a " + f.Value.Type()
+			switch cause := errors.Unwrap(inv); {
+			case f.Value.Type() == "bool":
+				want = "want true or false"
+			case cause != nil && !strings.Contains(cause.Error(), inv.GetValue()):
+				want = cause.Error() // the flag's own words, e.g. "want text or json"
 			}
-			return errors.New("invalid argument for --" + f.Name + ": " + hiddenValue(kind) + "; want a " + want)
+			return errors.New("invalid argument for --" + f.Name + ": " + hiddenValue(kind) + "; " + want)
 		}
 	}
 	var ne *pflag.NotExistError
