@@ -84,6 +84,16 @@ func TestRedactJWTs(t *testing.T) {
 	}
 }
 
+func TestRedactJWTsUnusualHeaders(t *testing.T) {
+	for _, tc := range []struct{ tok, sig string }{{prettyTok, prettySig}, {spacedTok, spacedSig}} {
+		for _, in := range []string{tc.tok, "x=" + tc.tok + "&y", `{"token":"` + tc.tok + `"}`, "Bearer " + tc.tok + "\r\n"} {
+			if out := RedactJWTs(in); strings.Contains(out, tc.sig) {
+				t.Errorf("RedactJWTs(%q) = %q keeps the signature", in, out)
+			}
+		}
+	}
+}
+
 func TestRedactJWTsNoAllocWithoutToken(t *testing.T) {
 	s := strings.Repeat(`{"method":"reply","id":"TM1","status":{"code":200,"status":"OK"}}`, 4)
 	if n := testing.AllocsPerRun(100, func() { _ = RedactJWTs(s) }); n != 0 {
