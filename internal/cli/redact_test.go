@@ -120,9 +120,12 @@ func FuzzSafeURL(f *testing.F) {
 		f.Add(s, "hunter2secret")
 	}
 	f.Fuzz(func(t *testing.T, raw, secret string) {
-		if len(secret) < 6 || strings.ContainsAny(secret, "&=?#@:/%") || strings.Contains(raw, secret) {
+		if len(secret) < 6 || strings.ContainsAny(secret, "&=?#@:/%*") || strings.Contains(raw, secret) {
 			return
 		}
+		// Escaping the rest of the URL may spell the secret by chance
+		// ("0/ 00000" is "0/%2000000"): count what is there without it.
+		before := strings.Count(safeURL(raw), secret)
 		for _, u := range []string{
 			strings.Replace(raw, "://", "://user:"+secret+"@", 1),
 			raw + "?token=" + secret,
@@ -135,7 +138,7 @@ func FuzzSafeURL(f *testing.F) {
 			if pw, _ := parsed.User.Password(); pw != secret && !strings.Contains(parsed.Query().Get("token"), secret) {
 				continue // the secret did not land where a password or query value goes
 			}
-			if got := safeURL(u); strings.Contains(got, secret) {
+			if got := safeURL(u); strings.Count(got, secret) > before {
 				t.Fatalf("safeURL(%q) = %q shows the secret", u, got)
 			}
 		}
