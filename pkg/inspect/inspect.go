@@ -1259,26 +1259,61 @@ func (j *judge) add(sev Severity, code string, twilio int, msg, hint string) {
 // header, issuer (needed to find the key), signature, expiry, grants. So the
 // first error is the code Twilio would answer; warnings follow.
 func rank(f *Finding) int {
-	order := len(rankOrder)
-	for i, c := range rankOrder {
-		if c == f.Code {
-			order = i
-			break
-		}
+	var order int
+	switch f.Code {
+	case CodeMalformed:
+		order = 0
+	case CodeDuplicateHeader:
+		order = 1
+	case CodeBadHeader:
+		order = 2
+	case CodeCritUnsupported:
+		order = 3
+	case CodeDuplicateClaim:
+		order = 4
+	case CodeBadIssuer:
+		order = 5
+	case CodeBadSubject:
+		order = 6
+	case CodeBadSignature:
+		order = 7
+	case CodeNoncanonicalSignature:
+		order = 8
+	case CodeBadIat:
+		order = 9
+	case CodeBadExp:
+		order = 10
+	case CodeExpired:
+		order = 11
+	case CodeBadNbf:
+		order = 12
+	case CodeNotYetValid:
+		order = 13
+	case CodeLifetimeTooLong:
+		order = 14
+	case CodeMissingGrant:
+		order = 15
+	case CodeBadGrant:
+		order = 16
+	case CodeMissingIdentity:
+		order = 17
+	case CodeExpiresSoon:
+		order = 18
+	case CodeIssuedInFuture:
+		order = 19
+	case CodeShortLifetime:
+		order = 20
+	case CodeUnusualAlg:
+		order = 21
+	case CodeBadJTI:
+		order = 22
+	default:
+		order = 23
 	}
 	if f.Severity != SeverityError {
 		order += 100
 	}
 	return order
-}
-
-// rankOrder is the order of FindingCodes.
-var rankOrder = [...]string{
-	CodeMalformed, CodeDuplicateHeader, CodeBadHeader, CodeCritUnsupported, CodeDuplicateClaim,
-	CodeBadIssuer, CodeBadSubject, CodeBadSignature, CodeNoncanonicalSignature,
-	CodeBadIat, CodeBadExp, CodeExpired, CodeBadNbf, CodeNotYetValid, CodeLifetimeTooLong,
-	CodeMissingGrant, CodeBadGrant, CodeMissingIdentity,
-	CodeExpiresSoon, CodeIssuedInFuture, CodeShortLifetime, CodeUnusualAlg, CodeBadJTI,
 }
 
 func (j *judge) finish() {
