@@ -80,8 +80,13 @@ func canaryCases(t *testing.T, tok, wsURL, httpURL string) []canaryCase {
 		// Lines that could reach the network get --url of the test's own
 		// server, so nothing ever dials Twilio's default endpoint.
 		pre := []string(nil)
-		if key == "connect" || key == "check" {
+		switch key {
+		case "connect", "check":
 			pre = []string{"--url", wsURL}
+		case "netcheck":
+			// Through the test's own server as the proxy: no name is
+			// resolved and nothing is dialled but 127.0.0.1.
+			pre = []string{"--proxy", strings.TrimSuffix(httpURL, "/token"), "--timeout", "2s"}
 		}
 		line := func(extra ...string) []string { return append(slices.Concat(path, pre), extra...) }
 		bare := func(extra ...string) []string { return append(slices.Clone(path), extra...) }
@@ -106,10 +111,10 @@ func canaryCases(t *testing.T, tok, wsURL, httpURL string) []canaryCase {
 				if f.Value.Type() == "bool" {
 					given = []string{"--" + f.Name + "=" + v}
 				}
-				switch f.Name {
-				case "url", "region", "local":
+				// A flag that the prefix sets, or that conflicts with it, goes alone.
+				if pre != nil && (pre[0] == "--"+f.Name || pre[0] == "--url" && (f.Name == "region" || f.Name == "local")) {
 					add(key+" --"+f.Name+" <"+vname+">", bare(given...)...)
-				default:
+				} else {
 					add(key+" --"+f.Name+" <"+vname+">", line(given...)...)
 				}
 				if hasBase {
@@ -122,7 +127,7 @@ func canaryCases(t *testing.T, tok, wsURL, httpURL string) []canaryCase {
 					target = httpURL
 				}
 				in := strings.Replace(target, "://", "://canary:"+canarySecret+"@", 1) + "?token=" + tok + "&k=" + canarySecret
-				if f.Name == "url" {
+				if pre != nil && pre[0] == "--"+f.Name {
 					add(key+" --"+f.Name+" <url with credentials>", bare("--"+f.Name, in)...)
 				} else {
 					add(key+" --"+f.Name+" <url with credentials>", line("--"+f.Name, in)...)
@@ -153,6 +158,9 @@ func canaryCases(t *testing.T, tok, wsURL, httpURL string) []canaryCase {
 			return a == "--url" || a == "--local" || strings.HasPrefix(a, "--local=") || a == "--region"
 		}) {
 			t.Fatalf("%s could dial Twilio: give it --url", c.name)
+		}
+		if c.args[0] == "netcheck" && !slices.Contains(c.args, "--proxy") {
+			t.Fatalf("%s could dial Twilio: give it --proxy", c.name)
 		}
 	}
 	return cases

@@ -144,3 +144,23 @@ func FuzzSafeURL(f *testing.F) {
 		}
 	})
 }
+
+// TestNetFlagsRefusePastedValues: a secret or token given to a network flag
+// is refused before anything is parsed, resolved or dialled, and not quoted;
+// a proxy URL with a query (where a token could ride) likewise.
+func TestNetFlagsRefusePastedValues(t *testing.T) {
+	const secret = "x9Tq2LmV7cR4nW8zK1pB5hJ3dF6gY0sA"
+	f := NewFactory(&IOStreams{}, func(string) string { return "" })
+	for _, n := range []netFlags{
+		{proxy: secret},
+		{proxy: "http://u:" + secret + "@127.0.0.1:3128/?k=" + secret},
+		{caFile: secret},
+		{resolve: []string{secret}},
+		{connectTo: []string{secret}},
+	} {
+		_, err := n.config(f, nil)
+		if err == nil || exitCodeOf(err) != exitUsage || strings.Contains(err.Error(), secret) {
+			t.Errorf("%+v: %v", n, err)
+		}
+	}
+}
