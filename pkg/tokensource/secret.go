@@ -25,7 +25,7 @@ func ReadSecret(env, file string, getenv func(string) string) ([]byte, error) {
 			if kind := debuglog.Sensitive(env); kind != "" {
 				return nil, inputErr(nil, "--secret-env takes the NAME of an environment variable; the value given looks like %s itself, so it is not shown: export the secret in a variable and name the variable", kind)
 			}
-			return nil, inputErr(nil, "--secret-env %s: environment variable %s is not set or is empty; export it, or use --secret-file", env, env)
+			return nil, inputErr(nil, "--secret-env %s: environment variable %s is not set or is empty; export it, or read the secret from a file instead", env, env)
 		}
 		return secret, nil
 	case file != "":
