@@ -155,8 +155,12 @@ func canaryCases(t *testing.T, tok, wsURL, httpURL string) []canaryCase {
 	walk(root)
 	// A URL with credentials that cannot be reached: the failure's words
 	// (cause, hint, JUnit) must not repeat it either.
-	dead := strings.Replace(deadURL(t), "://", "://canary:"+canarySecret+"@", 1) + "?token=" + tok + "&k=" + canarySecret
+	deadQuery := deadURL(t) + "?token=" + tok + "&k=" + canarySecret
+	dead := strings.Replace(deadQuery, "://", "://canary:"+canarySecret+"@", 1)
 	for _, key := range []string{"connect", "check"} {
+		noURL := []string{"--token-env", "CANARY_TOKEN", "--secret-env", "CANARY_SECRET", "--timeout", "1s", "--url", deadQuery}
+		add(key+" <unreachable url with a token in its query>", append([]string{key}, noURL...)...)
+		add(key+" <unreachable url with a token in its query> --debug -o json", append([]string{key}, append(noURL, "--debug", "-o", "json")...)...)
 		base := append(slices.Clone(bases[key]), "--url", dead, "--no-reconnect")
 		if key == "check" {
 			base = append(slices.DeleteFunc(slices.Clone(bases[key]), func(a string) bool { return a == "--local" }), "--url", dead, "--timeout", "1s")
