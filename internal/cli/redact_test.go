@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,8 +31,6 @@ func prettyToken(t *testing.T, secret string, now time.Time) (tok, sig string) {
 	sig = enc.EncodeToString(m.Sum(nil))
 	return signing + "." + sig, sig
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // TestDebugLogsRedactPrettyTokens: a token whose header is not the usual eyJ…
 // is accepted by serve, and neither serve's nor connect's --debug log (text
