@@ -44,6 +44,9 @@ type CheckOptions struct {
 // runCheck), so tests can check what the flags turn into without fetching
 // or connecting anything.
 func NewCmdCheck(f *Factory, runF func(context.Context, *CheckOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = runCheck
+	}
 	opts := &CheckOptions{}
 	var (
 		tf      tokenFlags
@@ -77,6 +80,8 @@ the hold early: the client disconnects cleanly and hold passes, saying so.
 
 The token comes from the TOKEN argument, - (stdin), --token-file, --token-env,
 --token-cmd or --token-url; with none of these and something piped in, from stdin.
+Prefer --token-env, --token-file or -: an argument is visible to every user of
+the machine (ps, /proc) and stays in the shell's history.
 
 The report goes to stdout (text, or one JSON object with -o json); --junit
 also writes JUnit XML for GitHub Actions, GitLab or Jenkins to render. On a
@@ -113,16 +118,13 @@ made (unreachable, timeout, protocol error).`,
 			if opts.Secret, err = sf.read(f); err != nil {
 				return opts.failEarly(checkTokenInspect, err)
 			}
-			if runF == nil {
-				return runCheck(cmd.Context(), opts)
-			}
 			return runF(cmd.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
 	tf.register(fs)
 	sf.register(fs, "for verifying signatures (also in --local's server)")
-	productFlag(cmd, &product, "the `PRODUCT` whose grant the token must carry")
+	productFlag(cmd, &product, "the product whose grant the token must carry")
 	fs.DurationVar(&opts.MinRemaining, "min-remaining", 0, "fail token.inspect when less than this is left before the token expires")
 	cf.register(cmd, "bound the token fetch, and the whole connection (reconnects included)")
 	fs.BoolVar(&opts.Local, "local", false, "connect to a Twilsock server convctl runs on 127.0.0.1 instead of Twilio")
@@ -155,7 +157,7 @@ func (o *CheckOptions) validate(cmd *cobra.Command, cf *connFlags) error {
 	if o.JUnit != "" {
 		dir := filepath.Dir(o.JUnit)
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return usageErrorf("--junit %s: directory %s does not exist", o.JUnit, dir)
+			return usageErrorf("--junit %s: directory %s does not exist", safeFlagText(o.JUnit), safeFlagText(dir))
 		}
 	}
 	return nil

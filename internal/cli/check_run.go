@@ -199,7 +199,7 @@ func inspectSummary(ir *inspect.Report) string {
 		parts = append(parts, "grants "+strings.Join(ir.Grants, ","))
 	}
 	if ir.ExpiresInSeconds != nil {
-		parts = append(parts, "expires in "+(time.Duration(*ir.ExpiresInSeconds)*time.Second).String())
+		parts = append(parts, "expires "+relTime(time.Duration(*ir.ExpiresInSeconds)*time.Second))
 	}
 	if ir.Signature == inspect.SignatureVerified {
 		parts = append(parts, "signature verified")
@@ -273,7 +273,7 @@ func checkConnection(ctx context.Context, opts *CheckOptions, rep *checkReport, 
 	if opts.tune != nil {
 		opts.tune(&cfg)
 	}
-	prog.show(checkConnect, "connecting to "+target)
+	prog.show(checkConnect, "connecting to "+safeURL(target))
 	pr, err := probe.Run(ctx, cfg)
 	if err != nil {
 		if errors.Is(err, probe.ErrConfig) {
@@ -281,6 +281,7 @@ func checkConnection(ctx context.Context, opts *CheckOptions, rep *checkReport, 
 		}
 		return cannotFinish(err)
 	}
+	pr.URL = safeURL(pr.URL)
 	rep.Connection = pr
 	judgeConnection(opts, rep, pr, note)
 	return nil

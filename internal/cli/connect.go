@@ -43,6 +43,9 @@ type ConnectOptions struct {
 // (nil: runConnect), so tests can check what the flags turn into without
 // connecting anywhere.
 func NewCmdConnect(f *Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = runConnect
+	}
 	opts := &ConnectOptions{}
 	var (
 		tf     tokenFlags
@@ -63,6 +66,8 @@ whether tokenAboutToExpire came in time, a timeout names the phase it hit.
 
 The token comes from the TOKEN argument, - (stdin), --token-file, --token-env,
 --token-cmd or --token-url; with none of these and something piped in, from stdin.
+Prefer --token-env, --token-file or -: an argument is visible to every user of
+the machine (ps, /proc) and stays in the shell's history.
 
 --timeout bounds the whole run, the hold included: with --hold and no
 --timeout, the run may take --hold plus 30s; a --timeout not longer than
@@ -110,9 +115,6 @@ expected); 3 on a timeout, an unreachable server or a protocol error;
 			}
 			if opts.Secret, err = sf.read(f); err != nil {
 				return err
-			}
-			if runF == nil {
-				return runConnect(cmd.Context(), opts)
 			}
 			return runF(cmd.Context(), opts)
 		},
@@ -183,6 +185,9 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 	live.begin()
 	rep, err := probe.Run(ctx, cfg)
 	live.end()
+	if rep != nil {
+		rep.URL = safeURL(rep.URL)
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, probe.ErrToken) && firstErr != nil:

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/convctl/convctl/pkg/inspect"
 	"github.com/convctl/convctl/pkg/tokensource"
 )
 
@@ -24,16 +26,28 @@ type batchChunk struct {
 }
 
 type batchLine struct {
-	n     int // 1-based input line number
-	token string
+	n       int // 1-based input line number
+	token   string
+	tooLong int // bytes in a line over tokensource.MaxSize, judged without being kept
 }
 
 const batchChunkMax = 256
 
-// runInspectBatch judges tokens one a line on every core. A reader cuts the
-// input into chunks (flushing early whenever the input has nothing more
-// buffered, so a slow producer still sees answers promptly), workers judge
-// and encode whole chunks, and the writer emits chunks in input order.
+// batchRun is one --batch pipeline: a reader cuts the input into chunks
+// (flushing early whenever the input has nothing more buffered, so a slow
+// producer still sees answers promptly), workers judge and encode whole
+// chunks, and the writer emits chunks in input order.
+type batchRun struct {
+	in      *inspect.Inspector
+	work    chan *batchChunk // to the workers
+	ordered chan *batchChunk // to the writer, in input order
+	// Chunks' encoded output is recycled once written: at a kilobyte a
+	// report, fresh buffers would make the garbage collector the bottleneck.
+	outBufs        sync.Pool
+	invalid, total atomic.Int64
+}
+
+// runInspectBatch judges tokens one a line on every core.
 func runInspectBatch(ctx context.Context, opts *InspectOptions) error {
 	workers := opts.Workers
 	if workers <= 0 {
@@ -42,64 +56,85 @@ func runInspectBatch(ctx context.Context, opts *InspectOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	in := opts.inspector()
-	// Chunks' encoded output is recycled once written: at a kilobyte a
-	// report, fresh buffers would make the garbage collector the bottleneck.
-	outBufs := sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
-	work := make(chan *batchChunk, workers)
-	ordered := make(chan *batchChunk, 2*workers)
-	var invalid, total atomic.Int64
-
+	b := &batchRun{in: opts.inspector(), work: make(chan *batchChunk, workers), ordered: make(chan *batchChunk, 2*workers)}
+	b.outBufs.New = func() any { buf := make([]byte, 0, 64<<10); return &buf }
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var scratch []byte
-			for c := range work {
-				out := (*outBufs.Get().(*[]byte))[:0]
-				for _, l := range c.lines {
-					r := in.Inspect(l.token)
-					if !r.Valid {
-						invalid.Add(1)
-					}
-					// {"line":N, then the report's fields.
-					out = append(out, `{"line":`...)
-					out = strconv.AppendInt(out, int64(l.n), 10)
-					out = append(out, ',')
-					scratch = r.AppendJSON(scratch[:0])
-					out = append(out, scratch[1:]...)
-					out = append(out, '\n')
-				}
-				c.out = out
-				close(c.done)
-			}
-		}()
+		wg.Go(b.judge)
 	}
-
 	readErr := make(chan error, 1)
-	go func() {
-		defer close(ordered)
-		defer close(work)
-		readErr <- readBatch(ctx, opts.BatchIn, func(c *batchChunk) bool {
-			total.Add(int64(len(c.lines)))
-			select {
-			case ordered <- c:
-			case <-ctx.Done():
-				return false
-			}
-			select {
-			case work <- c:
-				return true
-			case <-ctx.Done():
-				close(c.done)
-				return false
-			}
-		})
-	}()
+	go func() { readErr <- b.read(ctx, opts.BatchIn) }()
 
-	w := bufio.NewWriterSize(opts.IO.Out, 64<<10)
-	for c := range ordered {
+	if err := b.write(ctx, opts.IO.Out); err != nil {
+		return err
+	}
+	wg.Wait()
+	rerr := <-readErr
+	switch {
+	case rerr != nil:
+		return rerr
+	case ctx.Err() != nil:
+		return cannotFinish(ctx.Err())
+	case b.total.Load() == 0:
+		return usageErrorf("no tokens in the input: --batch reads one token a line")
+	case b.invalid.Load() > 0:
+		return errFailed
+	}
+	return nil
+}
+
+// judge is one worker: it judges and encodes whole chunks until the reader
+// closes the work queue.
+func (b *batchRun) judge() {
+	var scratch []byte
+	for c := range b.work {
+		out := (*b.outBufs.Get().(*[]byte))[:0]
+		for _, l := range c.lines {
+			r := b.in.Inspect(l.token)
+			if l.tooLong > 0 {
+				r = tooLongReport(r, l.tooLong)
+			}
+			if !r.Valid {
+				b.invalid.Add(1)
+			}
+			// {"line":N, then the report's fields.
+			out = append(out, `{"line":`...)
+			out = strconv.AppendInt(out, int64(l.n), 10)
+			out = append(out, ',')
+			scratch = r.AppendJSON(scratch[:0])
+			out = append(out, scratch[1:]...)
+			out = append(out, '\n')
+		}
+		c.out = out
+		close(c.done)
+	}
+}
+
+// read hands each chunk to the writer's queue, then to the workers'.
+func (b *batchRun) read(ctx context.Context, r io.Reader) error {
+	defer close(b.ordered)
+	defer close(b.work)
+	return readBatch(ctx, r, func(c *batchChunk) bool {
+		b.total.Add(int64(len(c.lines)))
+		select {
+		case b.ordered <- c:
+		case <-ctx.Done():
+			return false
+		}
+		select {
+		case b.work <- c:
+			return true
+		case <-ctx.Done():
+			close(c.done)
+			return false
+		}
+	})
+}
+
+// write emits chunks in input order as each is judged.
+func (b *batchRun) write(ctx context.Context, out io.Writer) error {
+	w := bufio.NewWriterSize(out, 64<<10)
+	for c := range b.ordered {
 		select {
 		case <-c.done:
 		case <-ctx.Done():
@@ -109,28 +144,16 @@ func runInspectBatch(ctx context.Context, opts *InspectOptions) error {
 			return cannotFinish(context.Cause(ctx))
 		}
 		_, err := w.Write(c.out)
-		outBufs.Put(&c.out)
-		if err == nil && len(ordered) == 0 {
+		b.outBufs.Put(&c.out)
+		if err == nil && len(b.ordered) == 0 {
 			err = w.Flush() // nothing else ready: let the reader see it now
 		}
 		if err != nil { // e.g. the reading end of a pipe closed
 			return cannotFinish(fmt.Errorf("writing reports: %w", err))
 		}
 	}
-	wg.Wait()
 	if err := w.Flush(); err != nil {
 		return cannotFinish(fmt.Errorf("writing reports: %w", err))
-	}
-	rerr := <-readErr
-	switch {
-	case rerr != nil:
-		return rerr
-	case ctx.Err() != nil:
-		return cannotFinish(ctx.Err())
-	case total.Load() == 0:
-		return usageErrorf("no tokens in the input: --batch reads one token a line")
-	case invalid.Load() > 0:
-		return errFailed
 	}
 	return nil
 }
@@ -150,16 +173,21 @@ func readBatch(ctx context.Context, r io.Reader, emit func(*batchChunk) bool) er
 		return emit(c)
 	}
 	var long []byte
+	skipped := 0 // bytes of a line over the limit, dropped as read
 	for n := 1; ; {
 		if ctx.Err() != nil {
 			return nil
 		}
 		frag, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long, frag...)
-			if len(long) > tokensource.MaxSize {
-				flush()
-				return usageErrorf("line %d is longer than %d bytes: not a token", n, tokensource.MaxSize)
+			switch {
+			case skipped > 0:
+				skipped += len(frag)
+			case len(long)+len(frag) > tokensource.MaxSize:
+				skipped = len(long) + len(frag)
+				long = nil
+			default:
+				long = append(long, frag...)
 			}
 			continue
 		}
@@ -171,12 +199,13 @@ func readBatch(ctx context.Context, r io.Reader, emit func(*batchChunk) bool) er
 		if long != nil {
 			line = append(long, frag...)
 			long = nil
-			if len(line) > tokensource.MaxSize {
-				flush()
-				return usageErrorf("line %d is longer than %d bytes: not a token", n, tokensource.MaxSize)
-			}
 		}
-		if len(line) > 0 {
+		if skipped > 0 || len(line) > tokensource.MaxSize {
+			// Not a token: judged as a malformed line, and the batch goes on.
+			chunk.lines = append(chunk.lines, batchLine{n: n, tooLong: skipped + len(bytes.TrimRight(line, "\r\n"))})
+			skipped = 0
+			n++
+		} else if len(line) > 0 {
 			if tok := tokensource.Clean(string(line)); tok != "" {
 				chunk.lines = append(chunk.lines, batchLine{n: n, token: tok})
 			}
@@ -192,4 +221,13 @@ func readBatch(ctx context.Context, r io.Reader, emit func(*batchChunk) bool) er
 			}
 		}
 	}
+}
+
+// tooLongReport is the report for a line over tokensource.MaxSize: r (the
+// report of an empty token) with its finding saying what the line was.
+func tooLongReport(r *inspect.Report, size int) *inspect.Report {
+	r.Findings = r.Findings[:1]
+	r.Findings[0].Message = "line is " + strconv.Itoa(size) + " bytes, over the " + strconv.Itoa(tokensource.MaxSize) + "-byte limit: not a token (an Access Token is well under 8 KiB)"
+	r.Findings[0].Hint = "put one token a line; a line this long is another file or a token joined with others"
+	return r
 }
