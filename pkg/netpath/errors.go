@@ -96,7 +96,7 @@ func (e *Error) Message() string {
 		return fmt.Sprintf("%s is unreachable: %v", via, e.Err)
 	case KindProxyAuth:
 		if e.Credentials {
-			return fmt.Sprintf("%s rejected the credentials given (407 Proxy Authentication Required, it accepts %s)", via, schemeList(e.Schemes))
+			return fmt.Sprintf("%s rejected the credentials given (%d %s, it accepts %s)", via, e.Status, e.Reason, schemeList(e.Schemes))
 		}
 		return fmt.Sprintf("%s requires credentials (407 Proxy Authentication Required, it accepts %s)", via, schemeList(e.Schemes))
 	case KindProxyAuthUnsupported:
