@@ -808,14 +808,17 @@ func TestCheckFlags(t *testing.T) {
 			product: "conversations", output: "text", srcName: "--token-url https://example.com"}},
 
 		{[]string{"--token-env", "TOKEN", "--local", "--url", "ws://127.0.0.1:1/v3/wsconnect"}, want{errorHas: "--local connects to convctl's own server"}},
-		{[]string{"--token-env", "TOKEN", "--local", "--region", "ie1"}, want{errorHas: "drop --url and --region"}},
-		{[]string{"--token-env", "TOKEN", "--url", "ws://x/v3/wsconnect", "--region", "ie1"}, want{errorHas: "give --url or --region, not both"}},
+		{[]string{"--token-env", "TOKEN", "--local", "--region", "ie1"}, want{errorHas: "--local and --region cannot be used together"}},
+		{[]string{"--token-env", "TOKEN", "--url", "ws://x/v3/wsconnect", "--region", "ie1"}, want{errorHas: "--url and --region cannot be used together"}},
 		{[]string{"--token-env", "TOKEN", "--url", "https://x/v3/wsconnect"}, want{errorHas: "use ws:// or wss://"}},
-		{[]string{"--token-env", "TOKEN", "--region", "Ireland"}, want{errorHas: "is not a Twilio region"}},
-		{[]string{"--token-env", "TOKEN", "--product", "fax"}, want{errorHas: "--product \"fax\""}},
-		{[]string{"--token-env", "TOKEN", "-o", "yaml"}, want{errorHas: "--output \"yaml\""}},
+		{[]string{"--token-env", "TOKEN", "--region", "Ireland"}, want{errorHas: "not a Twilio region"}},
+		{[]string{"--token-env", "TOKEN", "--product", "fax"}, want{errorHas: `invalid argument "fax" for "--product" flag: want conversations, sync, voice, video or any`}},
+		{[]string{"--token-env", "TOKEN", "-o", "yaml"}, want{errorHas: `invalid argument "yaml" for "-o, --output" flag: want text or json`}},
 		{[]string{"--token-env", "TOKEN", "--timeout", "0s"}, want{errorHas: "--timeout must be positive"}},
-		{[]string{"--token-env", "TOKEN", "--hold", "1m"}, want{errorHas: "--hold 1m0s needs a longer --timeout"}},
+		{[]string{"--token-env", "TOKEN", "--hold", "1m", "--timeout", "30s"}, want{errorHas: "--hold 1m0s needs a longer --timeout"}},
+		{[]string{"--token-env", "TOKEN", "--hold", "1m"}, want{url: "wss://tsock.us1.twilio.com/v3/wsconnect", timeout: 90 * time.Second,
+			hold: time.Minute, product: "conversations", output: "text", srcName: "--token-env TOKEN"}},
+		{[]string{"--token-url", ""}, want{errorHas: "--token-url is empty"}},
 		{[]string{"--token-env", "TOKEN", "--hold", "-1s"}, want{errorHas: "cannot be negative"}},
 		{[]string{"--token-env", "TOKEN", "--junit", filepath.Join(dir, "missing", "j.xml")}, want{errorHas: "does not exist"}},
 		{[]string{}, want{errorHas: "give a token"}},
@@ -826,9 +829,11 @@ func TestCheckFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			io, _, _, _ := TestIO()
+			io.SetStdinTTY(true) // nothing piped in
 			f := NewFactory(io, getenv)
 			var got *CheckOptions
-			cmd := newCmdCheckWith(f, func(_ context.Context, o *CheckOptions) error { got = o; return nil })
+			cmd := NewCmdCheck(f, func(_ context.Context, o *CheckOptions) error { got = o; return nil })
+			cmd.SetFlagErrorFunc(flagError)
 			cmd.SetArgs(tt.args)
 			cmd.SetOut(io.Out)
 			cmd.SetErr(io.ErrOut)
@@ -875,7 +880,7 @@ func TestCheckHelpExamples(t *testing.T) {
 	getenv := func(k string) string { return env[k] }
 
 	io, _, _, _ := TestIO()
-	example := newCmdCheck(NewFactory(io, getenv)).Example
+	example := NewCmdCheck(NewFactory(io, getenv), nil).Example
 	var lines []string
 	for line := range strings.Lines(example) {
 		if line = strings.TrimSpace(line); strings.HasPrefix(line, "convctl check ") {
@@ -892,7 +897,7 @@ func TestCheckHelpExamples(t *testing.T) {
 			if !strings.Contains(line, "--local") {
 				io, _, _, _ := TestIO()
 				var got *CheckOptions
-				cmd := newCmdCheckWith(NewFactory(io, getenv), func(_ context.Context, o *CheckOptions) error { got = o; return nil })
+				cmd := NewCmdCheck(NewFactory(io, getenv), func(_ context.Context, o *CheckOptions) error { got = o; return nil })
 				cmd.SetArgs(args[1:])
 				if err := cmd.Execute(); err != nil || got == nil {
 					t.Fatalf("flags rejected: %v", err)
@@ -997,7 +1002,7 @@ func TestCheckRenderGolden(t *testing.T) {
 			{Name: checkTokenInspect, Status: checkPass, DurationMS: 0.042, Message: "valid: identity alice, grants chat, expires in 59m59s, signature not verified (no secret given)"},
 			{Name: checkConnect, Status: checkFail, DurationMS: 41.2, exit: exitFailed,
 				Message: "denied: the server rejected the token in init: 401 Unauthorized (Twilio error 20107: Invalid Access Token signature)",
-				Cause: &checkCause{Kind: "token_rejected", HTTPStatus: &i401, TwilioError: &i20107, Phase: "init",
+				Cause: &probe.Cause{Kind: "token_rejected", HTTPStatus: &i401, TwilioError: &i20107, Phase: "init",
 					Message: "the server rejected the token in init: 401 Unauthorized (Twilio error 20107: Invalid Access Token signature)",
 					Hint:    "the token was signed with another secret than its API Key's <SK…>; give --secret-env to check"}},
 			{Name: checkTokenUpdate, Status: checkSkip, Message: "not run: connect failed"},
@@ -1033,7 +1038,7 @@ func TestCheckJUnitHostileText(t *testing.T) {
 	hostile := "identity a\x00b\x1b[31m ]]> <x> & \"q\" \xff"
 	rep := newCheckReport(&CheckOptions{})
 	rep.get(checkTokenFetch).pass(time.Millisecond, hostile)
-	rep.get(checkTokenInspect).fail(time.Millisecond, exitFailed, hostile, &checkCause{Kind: "bad_grant", Message: hostile, Hint: hostile})
+	rep.get(checkTokenInspect).fail(time.Millisecond, exitFailed, hostile, &probe.Cause{Kind: "bad_grant", Message: hostile, Hint: hostile})
 	rep.skipRest(hostile)
 	path := filepath.Join(t.TempDir(), "j.xml")
 	if err := writeCheckJUnit(path, rep); err != nil {

@@ -131,7 +131,7 @@ func TestConnectFlags(t *testing.T) {
 					t.Errorf("options = %+v", o)
 				}
 			}},
-		{name: "url and region", args: []string{"--url", "ws://x/", "--region", "ie1", "TOKEN"}, exit: exitUsage, msg: "not both"},
+		{name: "url and region", args: []string{"--url", "ws://x/", "--region", "ie1", "TOKEN"}, exit: exitUsage, msg: "--url and --region cannot be used together"},
 		{name: "http url", args: []string{"--url", "https://tsock.us1.twilio.com/v3/wsconnect", "TOKEN"}, exit: exitUsage, msg: "ws:// or wss://"},
 		{name: "bad region", args: []string{"--region", "US 1", "TOKEN"}, exit: exitUsage, msg: "not a Twilio region"},
 		{name: "bad expect", args: []string{"--expect", "disconnected", "TOKEN"}, exit: exitUsage, msg: "connected or denied"},
@@ -145,9 +145,11 @@ func TestConnectFlags(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			io, _, _, _ := TestIO()
+			io.SetStdinTTY(true) // nothing piped in
 			f := NewFactory(io, func(k string) string { return env[k] })
 			var got *ConnectOptions
-			cmd := newCmdConnectWith(f, func(_ context.Context, o *ConnectOptions) error { got = o; return nil })
+			cmd := NewCmdConnect(f, func(_ context.Context, o *ConnectOptions) error { got = o; return nil })
+			cmd.SetFlagErrorFunc(flagError)
 			cmd.SetArgs(append([]string{}, tc.args...)) // nil would make cobra read os.Args
 			cmd.SetOut(&bytes.Buffer{})
 			cmd.SetErr(&bytes.Buffer{})
@@ -475,7 +477,7 @@ func TestConnectExitCodeTable(t *testing.T) {
 		{probe.OutcomeDisconnected, nil, probe.OutcomeDenied, exitFailed},
 		{probe.OutcomeTimeout, nil, probe.OutcomeDenied, exitCannotFinish},
 	} {
-		if got := connectExitCode(&probe.Report{Outcome: tc.outcome, Cause: tc.cause}, tc.expect); got != tc.want {
+		if got := runExitCode(&probe.Report{Outcome: tc.outcome, Cause: tc.cause}, tc.expect); got != tc.want {
 			t.Errorf("outcome %s (cause %v), expect %s: exit %d, want %d", tc.outcome, tc.cause, tc.expect, got, tc.want)
 		}
 	}

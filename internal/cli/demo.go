@@ -4,13 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -30,7 +27,8 @@ type DemoOptions struct {
 	Version string
 }
 
-func newCmdDemo(f *Factory) *cobra.Command {
+// NewCmdDemo builds `convctl demo`. runF runs the parsed options (nil: runDemo).
+func NewCmdDemo(f *Factory, runF func(context.Context, *DemoOptions) error) *cobra.Command {
 	opts := &DemoOptions{IO: f.IO, Version: buildVersion()}
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -56,14 +54,14 @@ machine. Exits 0 when every scene ended as it should, 1 otherwise.`,
   convctl demo -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Output != "text" && opts.Output != "json" {
-				return usageErrorf("--output must be text or json, not %q", opts.Output)
+			if runF == nil {
+				return runDemo(cmd.Context(), opts)
 			}
-			return runDemo(cmd.Context(), opts)
+			return runF(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Debug, "debug", false, "log every frame (tokens redacted) and every inner state on stderr")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "report format: text or json")
+	outputFlag(cmd, &opts.Output)
 	return cmd
 }
 
@@ -110,7 +108,7 @@ func runDemo(ctx context.Context, opts *DemoOptions) error {
 	if opts.Debug {
 		logger = debuglog.New(io.ErrOut, debuglog.Options{Level: slog.LevelDebug, Color: io.ErrColorEnabled(), Start: start})
 	}
-	srv, url, err := startDemoServer(emulator.Config{
+	srv, err := startLocalServer(emulator.Config{
 		Secret:        secret,
 		AboutToExpire: demoAboutToExpire,
 		Logger:        componentOrNil(logger, "server"),
@@ -119,6 +117,7 @@ func runDemo(ctx context.Context, opts *DemoOptions) error {
 		return cannotFinish(err)
 	}
 	defer srv.stop()
+	url := srv.url
 
 	mint := func(ttl time.Duration, key []byte) (string, error) {
 		return inspect.Mint(inspect.MintOptions{
@@ -186,14 +185,12 @@ func runDemo(ctx context.Context, opts *DemoOptions) error {
 	}
 
 	if opts.Output == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
+		if err := writeJSON(out, struct {
 			URL    string       `json:"url"`
 			Passed bool         `json:"passed"`
 			Scenes []*demoScene `json:"scenes"`
 		}{url, allPassed, scenes}); err != nil {
-			return cannotFinish(err)
+			return err
 		}
 	} else {
 		fmt.Fprintf(out, "\n%s every public state in %s: %s\n", cs.Bold("Seen:"), fmtDur(time.Since(start).Round(time.Millisecond)), strings.Join(statesSeen(scenes), ", "))
@@ -233,7 +230,7 @@ func runDemoScene(ctx context.Context, sc *demoScene, url string, secret []byte,
 		cs := opts.IO.ColorScheme()
 		cfg.Observer = func(u probe.Update) {
 			if line, ok := demoLine(cs, u); ok {
-				fmt.Fprintf(opts.IO.Out, "  %s %s\n", cs.Dim(fmt.Sprintf("%8s", "+"+fmtMS(ms(u.At)))), line)
+				fmt.Fprintf(opts.IO.Out, "  %s %s\n", cs.Dim(fmt.Sprintf("%8s", fmtAt(ms(u.At)))), line)
 			}
 		}
 	}
@@ -249,52 +246,19 @@ func demoLine(cs *ColorScheme, u probe.Update) (string, bool) {
 			return "", false
 		}
 		return "state " + paintState(cs, u.State), true
-	case probe.UpdateEvent:
-		line := "event " + cs.Cyan(u.Event.Name)
-		if u.Event.Message != "" {
-			line += cs.Dim(" " + u.Event.Message)
-		}
-		return line, true
 	case probe.UpdatePhase:
 		return cs.Dim(fmt.Sprintf("  %s done in %s", u.Phase, fmtDur(u.Duration))), true
-	case probe.UpdateToken:
-		if u.Token.ExpiresAt == nil {
-			return "token read", true
-		}
-		return fmt.Sprintf("token read: identity %s, expires in %s", u.Token.Identity, time.Until(*u.Token.ExpiresAt).Round(100*time.Millisecond)), true
 	}
-	return "", false
+	return updateLine(cs, u, time.Now())
 }
 
 func renderDemoVerdict(w io.Writer, cs *ColorScheme, sc *demoScene) {
 	rep := sc.Report
-	mark := cs.Green("✓")
-	if !sc.Passed {
-		mark = cs.Red("✗")
-	}
-	fmt.Fprintf(w, "  %s outcome %s (expected %s)\n", mark, paintOutcome(cs, rep.Outcome), sc.Expect)
+	mark := mark(cs, true, sc.Passed, false)
+	fmt.Fprintf(w, "  %s outcome %s\n", mark, outcomeText(cs, rep.Outcome, sc.Expect))
 	if c := rep.Cause; c != nil {
-		code := ""
-		if c.TwilioError != nil {
-			code = fmt.Sprintf(" %d", *c.TwilioError)
-		} else if c.HTTPStatus != nil {
-			code = fmt.Sprintf(" %d", *c.HTTPStatus)
-		}
-		fmt.Fprintf(w, "    cause %s%s: %s\n", c.Kind, code, c.Message)
-		if c.Hint != "" {
-			fmt.Fprintf(w, "    hint  %s\n", c.Hint)
-		}
+		writeCause(w, cs, "    ", "cause", c)
 	}
-}
-
-func paintOutcome(cs *ColorScheme, o probe.Outcome) string {
-	switch o {
-	case probe.OutcomeConnected:
-		return cs.Green(string(o))
-	case probe.OutcomeDenied:
-		return cs.Red(string(o))
-	}
-	return cs.Yellow(string(o))
 }
 
 // statesSeen lists the public states the scenes went through, in first-seen order.
@@ -320,34 +284,4 @@ func componentOrNil(l *slog.Logger, name string) *slog.Logger {
 		return nil
 	}
 	return debuglog.Component(l, name)
-}
-
-// demoServer is an emulator on a loopback port, for the length of one command.
-type demoServer struct {
-	emu  *emulator.Server
-	http *http.Server
-	done chan struct{}
-}
-
-// startDemoServer serves an emulator on 127.0.0.1 and returns its ws:// URL.
-func startDemoServer(cfg emulator.Config) (*demoServer, string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", fmt.Errorf("starting the local server: %w", err)
-	}
-	s := &demoServer{emu: emulator.New(cfg), done: make(chan struct{})}
-	s.http = &http.Server{Handler: s.emu, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		defer close(s.done)
-		_ = s.http.Serve(ln) // returns http.ErrServerClosed on stop
-	}()
-	return s, "ws://" + ln.Addr().String() + "/v3/wsconnect", nil
-}
-
-func (s *demoServer) stop() {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	_ = s.emu.Shutdown(ctx)
-	_ = s.http.Shutdown(ctx)
-	<-s.done
 }

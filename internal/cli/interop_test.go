@@ -6,7 +6,7 @@ package cli
 // TestInteropSDK starts `convctl serve` in process with a fault, points a
 // real client at it (testdata/interop/scenario.js) and asserts the public
 // state sequence and events the SDK reports: the sequences observed from the
-// same clients in docs/twilsock-transcript.md. It proves the server is
+// same clients (docs/protocol.md, "Observed behaviour"). It proves the server is
 // accepted and its faults look to the SDK like Twilio's own.
 //
 // TestInteropConnect runs `convctl connect -o json` in process against the
@@ -65,7 +65,7 @@ type interopCase struct {
 	// reports this public state.
 	stopServeOn string
 
-	// What the SDK must do (twilsock-transcript.md, section 4).
+	// What the SDK must do (docs/protocol.md, "Observed behaviour").
 	states []string
 	check  func(t *testing.T, r *sdkRun)
 
@@ -312,7 +312,7 @@ func interopCases() []interopCase {
 		{
 			name: "refuse-upgrades", scenario: "refuse-upgrades", serve: []string{"--refuse-upgrades", "2"},
 			// "retrying" is not a public state, but the SDK emits it once per
-			// refused upgrade (twilsock-transcript.md, scenario f).
+			// refused upgrade (docs/protocol.md, "Observed behaviour", scenario f).
 			states: []string{"connecting", "retrying", "retrying", "connected", "disconnecting", "disconnected"},
 			check: func(t *testing.T, r *sdkRun) {
 				errs := r.connectionErrors()
@@ -400,7 +400,7 @@ func interopCases() []interopCase {
 			states: connected,
 			check: func(t *testing.T, r *sdkRun) {
 				// Expected: the server answers the Configuration fetch 404
-				// (twilsock.md, last section), so the client fails its own
+				// (docs/protocol.md, "The Conversations client on top"), so the client fails its own
 				// init while its connection stays up.
 				r.requireEventData(t, "stateChanged", `"failed"`)
 				fails := r.events("initFailed")
@@ -456,7 +456,7 @@ func TestInteropSDK(t *testing.T) {
 			}()
 			r.requireCleanRun(t)
 			if got := r.states(); !slices.Equal(got, tc.states) {
-				t.Errorf("SDK public states = %v\nwant (twilsock-transcript.md)  %v", got, tc.states)
+				t.Errorf("SDK public states = %v\nwant (docs/protocol.md)  %v", got, tc.states)
 			}
 			if tc.check != nil {
 				tc.check(t, r)

@@ -18,8 +18,19 @@ type IOStreams struct {
 	ErrOut io.Writer
 
 	stdinTTY, stdoutTTY, stderrTTY bool
-	noColor                        bool // NO_COLOR set or --no-color given
+	noColor                        bool      // NO_COLOR set, or TERM=dumb
+	color                          ColorMode // --color
 }
+
+// ColorMode is --color: auto colors a terminal unless NO_COLOR is set;
+// always and never ignore the terminal and the environment.
+type ColorMode int
+
+const (
+	ColorAuto ColorMode = iota
+	ColorAlways
+	ColorNever
+)
 
 // SystemIO returns streams over the process's own file descriptors.
 func SystemIO(getenv func(string) string) *IOStreams {
@@ -50,8 +61,21 @@ func (s *IOStreams) SetTTY(tty bool) { s.stdoutTTY, s.stderrTTY = tty, tty }
 // SetStdinTTY pretends stdin is, or is not, a terminal.
 func (s *IOStreams) SetStdinTTY(tty bool) { s.stdinTTY = tty }
 
+// SetColor sets the --color mode.
+func (s *IOStreams) SetColor(m ColorMode) { s.color = m }
+
 // DisableColor turns color off whatever the terminals say (--no-color).
-func (s *IOStreams) DisableColor() { s.noColor = true }
+func (s *IOStreams) DisableColor() { s.color = ColorNever }
+
+func (s *IOStreams) colorOn(tty bool) bool {
+	switch s.color {
+	case ColorAlways:
+		return true
+	case ColorNever:
+		return false
+	}
+	return tty && !s.noColor
+}
 
 // IsStdoutTTY reports whether the report goes to a person's terminal.
 func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
@@ -63,10 +87,10 @@ func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
 func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
 
 // ColorEnabled reports whether stdout may carry color.
-func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.noColor }
+func (s *IOStreams) ColorEnabled() bool { return s.colorOn(s.stdoutTTY) }
 
 // ErrColorEnabled reports whether stderr may carry color.
-func (s *IOStreams) ErrColorEnabled() bool { return s.stderrTTY && !s.noColor }
+func (s *IOStreams) ErrColorEnabled() bool { return s.colorOn(s.stderrTTY) }
 
 // ColorScheme returns the palette for stdout.
 func (s *IOStreams) ColorScheme() *ColorScheme { return newColorScheme(s.ColorEnabled()) }

@@ -3,24 +3,20 @@ package cli
 import (
 	"errors"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=…"; otherwise
-// it comes from the module's build info.
-var version = ""
-
 // Factory holds what every command needs from the outside world, so tests can
 // replace each piece.
 type Factory struct {
-	IO         *IOStreams
-	Getenv     func(string) string
-	Now        func() time.Time
-	HTTPClient *http.Client
+	IO     *IOStreams
+	Getenv func(string) string
+	Now    func() time.Time
+
+	HTTPClient *http.Client // what --token-url fetches with
 }
 
 func NewFactory(io *IOStreams, getenv func(string) string) *Factory {
@@ -32,18 +28,11 @@ func NewFactory(io *IOStreams, getenv func(string) string) *Factory {
 	}
 }
 
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
-
 func NewCmdRoot(f *Factory) *cobra.Command {
-	var noColor bool
+	var (
+		noColor bool
+		color   string
+	)
 	root := &cobra.Command{
 		Use:   "convctl <command>",
 		Short: "Diagnose Twilio Conversations client connections",
@@ -65,24 +54,39 @@ Twilsock server with fault injection so all of it works offline and in CI.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          noArgs,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
-			if noColor {
-				f.IO.DisableColor()
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if noColor && cmd.Flags().Changed("color") && color != "never" {
+				return conflictError("no-color", "color", "--no-color is --color never")
 			}
+			switch {
+			case noColor || color == "never":
+				f.IO.SetColor(ColorNever)
+			case color == "always":
+				f.IO.SetColor(ColorAlways)
+			}
+			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmd.Help()
 		},
 	}
-	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "never color output (also: NO_COLOR=1)")
-	root.SetVersionTemplate("convctl {{.Version}}\n")
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageErrorf("%v\nRun '%s --help' for usage.", err, cmd.CommandPath())
-	})
+	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "never color output (same as --color never; also: NO_COLOR=1)")
+	pf := root.PersistentFlags()
+	pf.Var(&enumValue{p: &color, allowed: []string{"auto", "always", "never"}}, "color",
+		"color output: `auto|always|never` (auto: on a terminal, unless NO_COLOR is set)")
+	color = "auto"
+	completeWith(root, "color", []string{"auto", "always", "never"})
+	root.SetVersionTemplate(versionText())
+	root.SetFlagErrorFunc(flagError)
 	for _, sub := range commandSet(f) {
 		root.AddCommand(sub)
 	}
 	return root
+}
+
+// flagError words every flag error one way, as a usage error (exit 2).
+func flagError(cmd *cobra.Command, err error) error {
+	return usageErrorf("%v\nRun '%s --help' for usage.", err, cmd.CommandPath())
 }
 
 // noArgs rejects positional arguments as a usage error (exit 2), naming a

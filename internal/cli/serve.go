@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,13 +36,10 @@ type ServeOptions struct {
 // to a second to answer it.
 const serveShutdownTimeout = 5 * time.Second
 
-func newCmdServe(f *Factory) *cobra.Command {
-	return newCmdServeWith(f, runServe)
-}
-
-// newCmdServeWith builds the command around runF, so that tests can check
-// what the flags turn into without starting a server.
-func newCmdServeWith(f *Factory, runF func(context.Context, *ServeOptions) error) *cobra.Command {
+// NewCmdServe builds `convctl serve`. runF runs the parsed options (nil:
+// runServe), so tests can check what the flags turn into without starting
+// a server.
+func NewCmdServe(f *Factory, runF func(context.Context, *ServeOptions) error) *cobra.Command {
 	opts := &ServeOptions{IO: f.IO}
 	var (
 		sf        secretFlags
@@ -90,7 +88,9 @@ run, so a client that reconnects finds a healthy server.`,
   curl -X POST http://127.0.0.1:4567/control/connections/all/about-to-expire`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.validate(cmd, product, logFormat); err != nil {
+			opts.Server.Product = inspect.Product(product)
+			opts.LogJSON = logFormat == "json"
+			if err := opts.validate(cmd); err != nil {
 				return err
 			}
 			switch {
@@ -111,6 +111,9 @@ run, so a client that reconnects finds a healthy server.`,
 				}
 				opts.Secret = secret
 			}
+			if runF == nil {
+				return runServe(cmd.Context(), opts)
+			}
 			return runF(cmd.Context(), opts)
 		},
 	}
@@ -119,9 +122,9 @@ run, so a client that reconnects finds a healthy server.`,
 	fl.StringVar(&opts.URLFile, "url-file", "", "also write the URL to `PATH` once listening (for scripts that run serve in the background)")
 	sf.register(fl, "that signs the tokens, to verify them,")
 	fl.BoolVar(&opts.NoVerify, "no-verify", false, "accept any token signature (no secret needed); every other rule still applies")
-	fl.StringVar(&product, "product", string(inspect.ProductConversations), "grant a token must carry: "+productNames())
+	productFlag(cmd, &product, "the `PRODUCT` whose grant a token must carry")
 	fl.DurationVar(&opts.Server.AboutToExpire, "about-to-expire", emulator.DefaultAboutToExpire, "send token_about_to_expire when a token has this long left")
-	fl.IntVar(&opts.Server.Deny, "deny", 0, "fault: answer every init with 401 and this Twilio error `CODE` (e.g. 20107, 20104)")
+	fl.IntVar(&opts.Server.Deny, "deny", 0, "fault: answer every init with 401 and this Twilio error `CODE` (5 digits, 10000-99999; e.g. 20107, 20104)")
 	fl.DurationVar(&opts.Server.InitDelay, "init-delay", 0, "fault: wait this long before answering each init")
 	fl.DurationVar(&opts.Server.DropAfter, "drop-after", 0, "fault: this long after the first connection is initialised, cut its TCP connection, no close frame")
 	fl.DurationVar(&opts.Server.OffloadAfter, "offload-after", 0, "fault: this long after the first connection is initialised, send it close 308 (offload)")
@@ -130,32 +133,14 @@ run, so a client that reconnects finds a healthy server.`,
 	fl.IntVar(&opts.Server.UpstreamStatus, "upstream-status", emulator.DefaultUpstreamStatus, "HTTP `STATUS` every upstream request is answered with (400-599)")
 	fl.DurationVar(&opts.Server.PingInterval, "ping-interval", emulator.DefaultPingInterval, "ping every connection this often; one silent for twice as long is closed")
 	fl.BoolVar(&opts.Debug, "debug", false, "log every frame (tokens redacted) and every decision on stderr")
-	fl.StringVar(&logFormat, "log-format", "text", "stderr log format: text or json")
+	enumFlag(cmd, &logFormat, "log-format", "", "text", []string{"text", "json"}, "stderr log format")
 	return cmd
 }
 
-func productNames() string {
-	var names []string
-	for _, p := range inspect.Products() {
-		names = append(names, string(p))
+func (o *ServeOptions) validate(cmd *cobra.Command) error {
+	if err := checkListenAddr(o.Addr); err != nil {
+		return err
 	}
-	return strings.Join(names, ", ")
-}
-
-func (o *ServeOptions) validate(cmd *cobra.Command, product, logFormat string) error {
-	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
-		return usageErrorf("--addr %q: want HOST:PORT, e.g. 127.0.0.1:4567 (%v)", o.Addr, err)
-	}
-	p, ok := inspect.ParseProduct(product)
-	if !ok {
-		return usageErrorf("--product %q: want one of %s", product, productNames())
-	}
-	o.Server.Product = p
-	form, err := debuglog.ParseFormat(logFormat)
-	if err != nil {
-		return usageErrorf("--log-format: %v", err)
-	}
-	o.LogJSON = form == debuglog.FormatJSON
 	s := &o.Server
 	for _, d := range []struct {
 		name     string
@@ -178,8 +163,10 @@ func (o *ServeOptions) validate(cmd *cobra.Command, product, logFormat string) e
 		}
 	}
 	// The zero values of these faults mean "off"; only an explicit flag is judged.
-	if cmd.Flags().Changed("deny") && s.Deny <= 0 {
-		return usageErrorf("--deny %d: want a Twilio error code such as %d (invalid signature) or %d (expired)",
+	// Twilio error codes are five digits; anything else (an HTTP status
+	// such as 200 or 401) is not one.
+	if cmd.Flags().Changed("deny") && (s.Deny < 10000 || s.Deny > 99999) {
+		return usageErrorf("--deny %d: want a Twilio error code (5 digits, 10000-99999) such as %d (invalid signature) or %d (expired), not an HTTP status",
 			s.Deny, twilsock.ErrInvalidSignature, twilsock.ErrTokenExpired)
 	}
 	if s.RefuseUpgrades < 0 {
@@ -187,6 +174,19 @@ func (o *ServeOptions) validate(cmd *cobra.Command, product, logFormat string) e
 	}
 	if s.UpstreamStatus < 400 || s.UpstreamStatus > 599 {
 		return usageErrorf("--upstream-status %d: want an HTTP error status, 400 to 599", s.UpstreamStatus)
+	}
+	return nil
+}
+
+// checkListenAddr checks --addr without resolving anything: HOST:PORT with
+// a port from 0 to 65535 (0: any free port).
+func checkListenAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageErrorf("--addr %q: want HOST:PORT, e.g. 127.0.0.1:4567 (%v)", addr, err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil && port != "" {
+		return usageErrorf("--addr %q: port %q is not a number from 0 to 65535 (0: any free port)", addr, port)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func TestServeFlags(t *testing.T) {
 			io, _, _, _ := TestIO()
 			f := &Factory{IO: io, Getenv: serveGetenv}
 			var got *ServeOptions
-			cmd := newCmdServeWith(f, func(_ context.Context, o *ServeOptions) error { got = o; return nil })
+			cmd := NewCmdServe(f, func(_ context.Context, o *ServeOptions) error { got = o; return nil })
 			cmd.SetArgs(tt.args)
 			cmd.SetOut(io.Out)
 			cmd.SetErr(io.ErrOut)
@@ -101,7 +101,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"serve", "--no-verify", "--drop-after", "-1s"}, "0 or more"},
 		{[]string{"serve", "--no-verify", "--refuse-upgrades", "-1"}, "0 or more"},
 		{[]string{"serve", "--no-verify", "--upstream-status", "200"}, "400 to 599"},
-		{[]string{"serve", "--no-verify", "--product", "fax"}, "want one of"},
+		{[]string{"serve", "--no-verify", "--product", "fax"}, "want conversations, sync, voice, video or any"},
 		{[]string{"serve", "--no-verify", "--log-format", "xml"}, "text or json"},
 		{[]string{"serve", "--no-verify", "extra"}, "unknown command"},
 	}

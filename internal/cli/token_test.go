@@ -262,8 +262,8 @@ func TestInspectFlags(t *testing.T) {
 		}},
 		{name: "batch json", args: []string{"--batch", "-o", "json"}, check: func(t *testing.T, o *InspectOptions) {}},
 
-		{name: "bad output", args: []string{"-o", "yaml", tok}, err: `--output must be text or json, not "yaml"`},
-		{name: "bad product", args: []string{"--product", "chat", tok}, err: `--product must be one of conversations, sync, voice, video, any, not "chat"`},
+		{name: "bad output", args: []string{"-o", "yaml", tok}, err: `invalid argument "yaml" for "-o, --output" flag: want text or json`},
+		{name: "bad product", args: []string{"--product", "chat", tok}, err: `invalid argument "chat" for "--product" flag: want conversations, sync, voice, video or any`},
 		{name: "bad at", args: []string{"--at", "tomorrow", tok}, err: `want RFC 3339`},
 		{name: "at out of range", args: []string{"--at", "99999999999999", tok}, err: `out of range`},
 		{name: "negative min-remaining", args: []string{"--min-remaining", "-5m", tok}, err: "must not be negative"},
@@ -287,7 +287,7 @@ func TestInspectFlags(t *testing.T) {
 			ios.SetStdinTTY(c.tty)
 			f := NewFactory(ios, func(k string) string { return env[k] })
 			var got *InspectOptions
-			cmd := newCmdTokenInspect(f, func(_ context.Context, o *InspectOptions) error { got = o; return nil })
+			cmd := NewCmdTokenInspect(f, func(_ context.Context, o *InspectOptions) error { got = o; return nil })
 			cmd.SetArgs(append([]string{}, c.args...)) // never nil: cobra would read os.Args
 			cmd.SetOut(io.Discard)
 			cmd.SetErr(io.Discard)
@@ -327,7 +327,7 @@ func TestTokenExitCodes(t *testing.T) {
 		{"expired", cli{args: []string{"token", "inspect", conv.Token}}, 1, ""},
 		{"garbage", cli{args: []string{"token", "inspect", "garbage"}}, 1, ""},
 		{"empty stdin", cli{args: []string{"token", "inspect", "-"}}, 2, "stdin was empty"},
-		{"empty stdin, no argument", cli{args: []string{"token", "inspect"}}, 2, "stdin was empty"},
+		{"empty stdin, no argument", cli{args: []string{"token", "inspect"}}, 2, "give a token: TOKEN, - (stdin), --token-file, --token-env, --token-cmd or --token-url (nothing was piped in)"},
 		{"blank argument", cli{args: []string{"token", "inspect", "  "}}, 2, "blank"},
 		{"empty token file", cli{args: []string{"token", "inspect", "--token-file", empty}}, 2, "is empty"},
 		{"missing token file", cli{args: []string{"token", "inspect", "--token-file", filepath.Join(dir, "nope")}}, 2, "nope"},
@@ -680,7 +680,7 @@ func TestTokenHelpExamples(t *testing.T) {
 	ios, _, _, _ := TestIO()
 	f := NewFactory(ios, getenv)
 	var commands []string
-	for _, example := range []string{newCmdTokenInspect(f, nil).Example, newCmdTokenMint(f, nil).Example} {
+	for _, example := range []string{NewCmdTokenInspect(f, nil).Example, NewCmdTokenMint(f, nil).Example} {
 		joined := strings.ReplaceAll(strings.ReplaceAll(example, "\\\n", " "), "|\n", "| ")
 		for line := range strings.Lines(joined) {
 			if line = strings.TrimSpace(line); strings.HasPrefix(line, "convctl ") {

@@ -1,5 +1,5 @@
 // Package emulator is a local Twilsock server: the server side of the
-// protocol under every Twilio Conversations SDK (docs twilsock.md), good
+// protocol under every Twilio Conversations SDK (docs/protocol.md), good
 // enough that Twilio's own JavaScript SDK connects to it, with the faults a
 // client must survive on demand.
 //
@@ -11,7 +11,7 @@
 // final window and close 410 when it expires, and answers every upstream
 // message with an HTTP 404 in a 200 reply: it never fakes the Conversations
 // Configuration, because a plausible one commits the SDK to Sync requests no
-// emulator answers (twilsock.md, last section).
+// emulator answers (docs/protocol.md, "The Conversations client on top").
 //
 // Frames the server cannot use are logged and ignored, and the connection
 // keeps serving: a text message (the real client drops text, so the server

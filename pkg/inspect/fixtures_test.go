@@ -102,7 +102,7 @@ func (fx fixture) mintOptions() MintOptions {
 
 // TestFixtureVerdicts judges every token Twilio's helper minted, a minute
 // after it was issued, with the right secret. The verdicts are Twilio's rules
-// (access-tokens.md), case by case.
+// (docs/access-tokens.md), case by case.
 func TestFixtureVerdicts(t *testing.T) {
 	type want struct {
 		product  Product

@@ -30,7 +30,7 @@ func ParseProduct(name string) (p Product, ok bool) {
 }
 
 // DefaultAboutToExpire is the window before exp in which the SDKs fire
-// tokenAboutToExpire (access-tokens.md, "Timing").
+// tokenAboutToExpire (docs/access-tokens.md, "Timing").
 const DefaultAboutToExpire = 3 * time.Minute
 
 // MaxLifetime is the longest exp - (nbf or iat) Twilio accepts.

@@ -24,7 +24,8 @@ const (
 	SignatureUnchecked = "unchecked"
 )
 
-// Finding codes. They are stable: scripts match on them (cli-contract.md).
+// Finding codes. They are stable: scripts match on them (docs/access-tokens.md,
+// "convctl's finding codes").
 const (
 	CodeMalformed       = "malformed"        // not three parts, bad base64, bad JSON (20101)
 	CodeBadHeader       = "bad_header"       // typ, cty, or alg none / not HMAC (20102)
@@ -47,7 +48,7 @@ const (
 	CodeBadJTI          = "bad_jti"          // jti missing or not "<iss>-<iat>"
 )
 
-// Twilio error codes a finding can carry (access-tokens.md).
+// Twilio error codes a finding can carry (docs/access-tokens.md).
 const (
 	TwilioInvalidToken     = 20101
 	TwilioInvalidHeader    = 20102
@@ -69,7 +70,7 @@ type Finding struct {
 }
 
 // Report is everything Inspect learned about a token. Its JSON form is the
-// contract's `token inspect -o json` object.
+// `token inspect -o json` report (docs/json-reports.md, "token inspect").
 //
 // Header and Claims hold the decoded JSON exactly as the token carries it
 // (key order included); they are nil when that part could not be decoded.

@@ -17,9 +17,10 @@ const (
 	PhaseTLS   Phase = "tls"   // the handshake with the target
 )
 
-// Path is what one Dial did, in the JSON shape of cli-contract.md's
-// "network" object. Fields that did not apply are nil; Addresses is empty
-// through a proxy (the proxy resolves the target itself).
+// Path is what one Dial did, in the JSON shape of the connect report's
+// "network" object (docs/json-reports.md, "connect"). Fields that did not
+// apply are nil; Addresses is empty through a proxy (the proxy resolves the
+// target itself).
 type Path struct {
 	Proxy           *Proxy    `json:"proxy"`
 	ProxyBypassedBy *string   `json:"proxy_bypassed_by"`

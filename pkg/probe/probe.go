@@ -31,7 +31,7 @@ const (
 var errRunTimeout = errors.New("probe: run timed out")
 
 // conversationsMessageTypes are the notification types the Conversations
-// client registers for (twilsock-transcript.md, init of the Conversations client).
+// client registers for (docs/protocol.md, "Client to server").
 var conversationsMessageTypes = []string{
 	"twilio.ipmsg.typing_indicator", "twilio.sync.event",
 	"com.twilio.rtd.cds.document", "com.twilio.rtd.cds.list", "com.twilio.rtd.cds.map",
@@ -862,7 +862,7 @@ func (r *run) socketLost(s *session, a *attempt) step {
 	}
 	r.lastFail = c
 	// The SDK emits no connectionError when an open socket closes: it goes
-	// straight to retrying (twilsock-transcript.md, scenario f).
+	// straight to retrying (docs/protocol.md, "Observed behaviour", scenario f).
 	s.close()
 	if r.over() {
 		return done

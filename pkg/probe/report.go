@@ -22,7 +22,7 @@ const (
 // same public state; Public gives the mapping.
 type Inner string
 
-// The SDK's inner states (twilsock.md, "Client state machine").
+// The SDK's inner states (docs/protocol.md, "The client state machine").
 const (
 	InnerDisconnected            Inner = "disconnected"
 	InnerConnecting              Inner = "connecting"
@@ -54,7 +54,7 @@ func (s Inner) Public() State {
 	}
 }
 
-// Outcome is the verdict of a run (cli-contract.md, `convctl connect`).
+// Outcome is the verdict of a run (docs/json-reports.md, "connect").
 type Outcome string
 
 const (
@@ -183,8 +183,8 @@ type TokenInfo struct {
 	Renewals  int        `json:"renewals"`
 }
 
-// Report is everything a run learned. Its JSON form is the contract's
-// `convctl connect -o json` object, with extra fields after the promised ones.
+// Report is everything a run learned. Its JSON form is the `convctl connect
+// -o json` report (docs/json-reports.md, "connect"; docs/schema/connect.schema.json).
 type Report struct {
 	URL              string          `json:"url"`
 	Outcome          Outcome         `json:"outcome"`

@@ -1,7 +1,7 @@
 // Package tokensource reads the access token a command works on from where
 // the user keeps it: a positional argument, stdin, a file, an environment
-// variable, a shell command's output or an HTTP endpoint (cli-contract.md,
-// "Token sources"); and reads API Key secrets from a file or the environment.
+// variable, a shell command's output or an HTTP endpoint (docs/access-tokens.md,
+// "Where convctl reads a token from"); and reads API Key secrets from a file or the environment.
 //
 // Spec holds what the flags said; Spec.Source checks that exactly one source
 // was given and returns a Source, whose Fetch can be called again whenever a

@@ -3,8 +3,8 @@ package twilsock
 import "strings"
 
 // Headers as Twilio's JavaScript clients (twilsock 1.0.2, @twilio/conversations
-// 3.0.1) wrote them on the wire, copied from the interop transcript
-// (/work/shared/docs/twilsock-transcript.md). The transcript abbreviates the
+// 3.0.1) wrote them on the wire, as recorded in the interop transcript
+// (docs/protocol.md, "Recorded frames"). The transcript abbreviates the
 // 466-character tokens; tok466 stands in for them so that every header keeps
 // the byte length its magic line announced.
 var tok466 = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImN0eSI6InR3aWxpby1mcGE7dj0xIn0." +
@@ -28,7 +28,7 @@ var sdkFrames = []sdkFrame{
 	{"message", 329, `{"id":"TM76363316-126f-4981-a374-9fbe60f0a2ce","method":"message","active_grant":"ip_messaging","payload_type":"application/json; charset=utf-8","http_request":{"host":"aim.us1.twilio.com","path":"/Client/v2/Configuration","method":"GET","params":{},"headers":{"Content-Type":"application/json; charset=utf-8"}},"payload_size":0}`},
 }
 
-// Server frames the SDK accepted in the transcript (the test emulator wrote
+// Server frames the SDK accepted in the transcript (the recording server wrote
 // method before id; order does not matter to the SDK).
 var (
 	serverInitReply = `{"method":"reply","id":"TM605b7649-16f7-4f95-a0fc-4b5fac45db50","payload_type":"application/json","status":{"code":200,"status":"OK"},"continuation_token":"CT-28cbe63f-095d-41d8-85d9-dc400d3f2ccd","continuation_token_status":{"reused":false,"restored":false,"restore_error":null,"invalid":false,"expired":false},"capabilities":["client_update","offline_storage","telemetry.v1"],"offline_storage":{"ip_messaging":{"storage_id":"emulator-storage"}},"init_registrations":[],"debug_info":{"host":"convctl-emulator","conn":1},"payload_size":0}`

@@ -104,7 +104,7 @@ async function main() {
   setTimeout(() => finish(3, { error: `hard timeout after ${opts.timeoutMs} ms` }), opts.timeoutMs);
 
   // An unhandled rejection inside the SDK would otherwise kill the process
-  // (twilsock-transcript.md, section 5); record it so the test can fail on it.
+  // (docs/protocol.md, "The Conversations client on top"); record it so the test can fail on it.
   process.on('unhandledRejection', (reason) => rec.event('unhandledRejection', { message: errMessage(reason) }));
   process.on('uncaughtException', (err) => rec.event('uncaughtException', { message: errMessage(err) }));
 

@@ -3,7 +3,7 @@
 // waits on what it emits; it judges nothing. The Go test (internal/cli/
 // interop_test.go) starts the server with the matching faults and asserts the
 // recorded sequence against what Twilio's clients were seen doing
-// (docs/twilsock-transcript.md).
+// (docs/protocol.md, "Observed behaviour, scenario by scenario").
 //
 // Each run(ctx) gets:
 //   ctx.rec      the Recorder
@@ -231,7 +231,7 @@ const scenarios = {
     async run(ctx) {
       const c = ctx.open(ctx.mint());
       await ctx.rec.waitState('connected');
-      // Expected without aim/cds emulation (twilsock.md, last section).
+      // Expected without aim/cds emulation (docs/protocol.md, "The Conversations client on top").
       await ctx.rec.waitEvent('initFailed', { ms: 10000 });
       ctx.rec.driver('stateAfterInitFailed', c.state());
       await ctx.disconnect(c, 'shutdown');

@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/convctl/convctl/pkg/tokensource"
+)
+
+// ---- --batch -------------------------------------------------------------
+
+// batchChunk is a run of input lines judged by one worker and written in order.
+type batchChunk struct {
+	lines []batchLine
+	out   []byte
+	done  chan struct{}
+}
+
+type batchLine struct {
+	n     int // 1-based input line number
+	token string
+}
+
+const batchChunkMax = 256
+
+// runInspectBatch judges tokens one a line on every core. A reader cuts the
+// input into chunks (flushing early whenever the input has nothing more
+// buffered, so a slow producer still sees answers promptly), workers judge
+// and encode whole chunks, and the writer emits chunks in input order.
+func runInspectBatch(ctx context.Context, opts *InspectOptions) error {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	in := opts.inspector()
+	// Chunks' encoded output is recycled once written: at a kilobyte a
+	// report, fresh buffers would make the garbage collector the bottleneck.
+	outBufs := sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+	work := make(chan *batchChunk, workers)
+	ordered := make(chan *batchChunk, 2*workers)
+	var invalid, total atomic.Int64
+
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var scratch []byte
+			for c := range work {
+				out := (*outBufs.Get().(*[]byte))[:0]
+				for _, l := range c.lines {
+					r := in.Inspect(l.token)
+					if !r.Valid {
+						invalid.Add(1)
+					}
+					// {"line":N, then the report's fields.
+					out = append(out, `{"line":`...)
+					out = strconv.AppendInt(out, int64(l.n), 10)
+					out = append(out, ',')
+					scratch = r.AppendJSON(scratch[:0])
+					out = append(out, scratch[1:]...)
+					out = append(out, '\n')
+				}
+				c.out = out
+				close(c.done)
+			}
+		}()
+	}
+
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(ordered)
+		defer close(work)
+		readErr <- readBatch(ctx, opts.BatchIn, func(c *batchChunk) bool {
+			total.Add(int64(len(c.lines)))
+			select {
+			case ordered <- c:
+			case <-ctx.Done():
+				return false
+			}
+			select {
+			case work <- c:
+				return true
+			case <-ctx.Done():
+				close(c.done)
+				return false
+			}
+		})
+	}()
+
+	w := bufio.NewWriterSize(opts.IO.Out, 64<<10)
+	for c := range ordered {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			// Interrupted. The reader may be blocked reading a terminal or a
+			// pipe that nothing can unblock; the process is about to exit.
+			w.Flush()
+			return cannotFinish(context.Cause(ctx))
+		}
+		_, err := w.Write(c.out)
+		outBufs.Put(&c.out)
+		if err == nil && len(ordered) == 0 {
+			err = w.Flush() // nothing else ready: let the reader see it now
+		}
+		if err != nil { // e.g. the reading end of a pipe closed
+			return cannotFinish(fmt.Errorf("writing reports: %w", err))
+		}
+	}
+	wg.Wait()
+	if err := w.Flush(); err != nil {
+		return cannotFinish(fmt.Errorf("writing reports: %w", err))
+	}
+	rerr := <-readErr
+	switch {
+	case rerr != nil:
+		return rerr
+	case ctx.Err() != nil:
+		return cannotFinish(ctx.Err())
+	case total.Load() == 0:
+		return usageErrorf("no tokens in the input: --batch reads one token a line")
+	case invalid.Load() > 0:
+		return errFailed
+	}
+	return nil
+}
+
+// readBatch reads lines and hands them to emit in chunks. Blank lines are
+// skipped (their numbers still count); each line is cleaned as every token
+// source cleans (whitespace, a Bearer prefix).
+func readBatch(ctx context.Context, r io.Reader, emit func(*batchChunk) bool) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	chunk := &batchChunk{done: make(chan struct{})}
+	flush := func() bool {
+		if len(chunk.lines) == 0 {
+			return true
+		}
+		c := chunk
+		chunk = &batchChunk{done: make(chan struct{})}
+		return emit(c)
+	}
+	var long []byte
+	for n := 1; ; {
+		if ctx.Err() != nil {
+			return nil
+		}
+		frag, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long, frag...)
+			if len(long) > tokensource.MaxSize {
+				flush()
+				return usageErrorf("line %d is longer than %d bytes: not a token", n, tokensource.MaxSize)
+			}
+			continue
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			flush()
+			return asUsage(fmt.Errorf("reading tokens: %w", err))
+		}
+		line := frag
+		if long != nil {
+			line = append(long, frag...)
+			long = nil
+			if len(line) > tokensource.MaxSize {
+				flush()
+				return usageErrorf("line %d is longer than %d bytes: not a token", n, tokensource.MaxSize)
+			}
+		}
+		if len(line) > 0 {
+			if tok := tokensource.Clean(string(line)); tok != "" {
+				chunk.lines = append(chunk.lines, batchLine{n: n, token: tok})
+			}
+			n++
+		}
+		if err != nil { // EOF
+			flush()
+			return nil
+		}
+		if len(chunk.lines) >= batchChunkMax || br.Buffered() == 0 {
+			if !flush() {
+				return nil
+			}
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/convctl/convctl/pkg/netpath"
+)
+
+// netFlags are the network flags of every command that opens a connection
+// (connect, check, netcheck, exporter): one set, so each takes them the
+// same way. They become a netpath.Config.
+type netFlags struct {
+	proxy     string
+	noProxy   bool
+	caFile    string
+	resolve   []string
+	connectTo []string
+	ipv4      bool
+	ipv6      bool
+}
+
+func (n *netFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&n.proxy, "proxy", "", "use this HTTP proxy for every connection, loopback included (`URL`: http:// or https://, credentials as user:password@; never printed); overrides HTTPS_PROXY/HTTP_PROXY and NO_PROXY")
+	fs.BoolVar(&n.noProxy, "no-proxy", false, "ignore HTTPS_PROXY/HTTP_PROXY (otherwise honoured with NO_PROXY, as Go's net/http reads them)")
+	fs.StringVar(&n.caFile, "ca-file", "", "also trust the PEM certificates in `PATH` (a company CA)")
+	fs.StringArrayVar(&n.resolve, "resolve", nil, "as curl: use these addresses for HOST:PORT, keeping the name for SNI, Host and certificate checks (`HOST:PORT:ADDR[,ADDR...]`, repeatable)")
+	fs.StringArrayVar(&n.connectTo, "connect-to", nil, "as curl: dial HOST2:PORT2 instead of HOST1:PORT1, keeping the name (`HOST1:PORT1:HOST2:PORT2`, repeatable; through a proxy, the CONNECT target)")
+	fs.BoolVarP(&n.ipv4, "ipv4", "4", false, "IPv4 addresses only")
+	fs.BoolVarP(&n.ipv6, "ipv6", "6", false, "IPv6 addresses only")
+	cmd.MarkFlagsMutuallyExclusive("ipv4", "ipv6")
+	cmd.MarkFlagsMutuallyExclusive("proxy", "no-proxy")
+	_ = cmd.MarkFlagFilename("ca-file", "pem", "crt")
+}
+
+// config turns the flags into a dialer configuration. Every error is a
+// usage error (exit 2); none repeats a proxy password.
+func (n *netFlags) config(f *Factory, logger *slog.Logger) (netpath.Config, error) {
+	cfg := netpath.Config{NoProxyEnv: n.noProxy, Getenv: f.Getenv, Logger: logger}
+	if n.proxy != "" {
+		u, err := netpath.ParseProxyURL(n.proxy)
+		if err != nil {
+			return cfg, asUsage(netError("--proxy", err))
+		}
+		cfg.Proxy = u
+	}
+	if n.caFile != "" {
+		certs, err := netpath.LoadCAFile(n.caFile)
+		if err != nil {
+			return cfg, asUsage(netError("--ca-file", err))
+		}
+		cfg.ExtraRoots = certs
+	}
+	for _, s := range n.resolve {
+		r, err := netpath.ParseResolve(s)
+		if err != nil {
+			return cfg, asUsage(netError("--resolve", err))
+		}
+		cfg.Resolve = append(cfg.Resolve, r)
+	}
+	for _, s := range n.connectTo {
+		c, err := netpath.ParseConnectTo(s)
+		if err != nil {
+			return cfg, asUsage(netError("--connect-to", err))
+		}
+		cfg.ConnectTo = append(cfg.ConnectTo, c)
+	}
+	switch {
+	case n.ipv4:
+		cfg.Family = netpath.FamilyIPv4
+	case n.ipv6:
+		cfg.Family = netpath.FamilyIPv6
+	}
+	return cfg, nil
+}
+
+// netError words a netpath configuration error under the flag that gave it.
+func netError(flag string, err error) error {
+	msg := err.Error()
+	if errors.Is(err, netpath.ErrConfig) {
+		msg = strings.TrimPrefix(msg, netpath.ErrConfig.Error()+": ")
+	}
+	return errors.New(flag + ": " + msg)
+}
