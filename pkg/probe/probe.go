@@ -18,6 +18,7 @@ import (
 
 	"github.com/convctl/convctl/pkg/debuglog"
 	"github.com/convctl/convctl/pkg/inspect"
+	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/twilsock"
 )
 
@@ -46,11 +47,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	dialer, err := cfg.dialer()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	runCtx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, errRunTimeout)
 	defer cancel()
 	deadline, _ := runCtx.Deadline()
 	r := &run{
 		cfg:      cfg,
+		dialer:   dialer,
 		ctx:      runCtx,
 		parent:   ctx,
 		deadline: deadline,
@@ -99,6 +105,7 @@ type run struct {
 
 	attempts []*attempt
 	timed    *attempt // the first attempt that connected
+	dialer   *netpath.Dialer
 
 	everOpened, everConnected bool
 	cleanDisconnect, denied   bool
@@ -348,6 +355,9 @@ func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
 	}
 	if r.runOver(err) {
 		r.lastFail = r.timeoutCause(phase)
+		if phase == PhaseProxy {
+			r.lastFail = r.proxyTimeoutCause(a)
+		}
 		return done
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -361,6 +371,10 @@ func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
 		c.Hint = upgradeHint(resp.StatusCode)
 	} else {
 		c.Hint = dialHint(phase, err, r.cfg.URL)
+	}
+	if nc := r.netCause(a, err, respStatus(resp)); nc != nil {
+		c = nc
+		desc = nc.Message
 	}
 	r.lastFail = c
 	// As the SDK reports a socket error: non-terminal, no HTTP status or
@@ -1069,7 +1083,8 @@ func (r *run) finish() *Report {
 			return msp(*d)
 		}
 		rep.Timing = Timing{DNS: conv(a.dns), TCP: conv(a.tcp), TLS: conv(a.tls),
-			Upgrade: conv(a.upgrade), Init: conv(a.init), Connected: conv(a.connected)}
+			Upgrade: conv(a.upgrade), Init: conv(a.init), Connected: conv(a.connected), Proxy: conv(a.proxy)}
+		rep.Network = a.path
 	}
 	rep.DurationMS = ms(r.since())
 	return rep
