@@ -32,8 +32,8 @@ type CheckOptions struct {
 	Hold        time.Duration
 	UpdateToken bool
 
-	Output  string // text or json
-	JUnit   string // write a JUnit XML report here too ("" = no)
+	Output  string         // text or json
+	JUnit   string         // write a JUnit XML report here too ("" = no)
 	Net     netpath.Config // the network flags
 	Version string
 	Now     func() time.Time

@@ -29,9 +29,9 @@ type ConnectOptions struct {
 	UpdateToken bool
 	Renew       bool
 	NoReconnect bool
-	Expect      probe.Outcome // connected or denied
+	Expect      probe.Outcome  // connected or denied
 	Net         netpath.Config // the network flags
-	Output      string        // text or json
+	Output      string         // text or json
 	Version     string
 	Now         func() time.Time
 
