@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,6 +31,7 @@ type ServeOptions struct {
 	Debug    bool
 	LogJSON  bool
 	Server   emulator.Config // faults and timings; Secret and Logger are set by runServe
+	TLS      *tls.Config     // serve wss:// (nil: ws://)
 }
 
 // serveShutdownTimeout bounds a clean stop: every peer gets a close frame and up
@@ -43,6 +45,7 @@ func NewCmdServe(f *Factory, runF func(context.Context, *ServeOptions) error) *c
 	opts := &ServeOptions{IO: f.IO}
 	var (
 		sf        secretFlags
+		tf        serveTLSFlags
 		product   string
 		logFormat string
 	)
@@ -61,7 +64,12 @@ unless an update with a later token came first. Every upstream request (such
 as the Conversations client's Configuration fetch) is answered with HTTP 404,
 so the SDK fails that request quickly instead of waiting.
 
-The first line on stdout is the ws:// URL; logs go to stderr (every frame,
+With --tls it serves wss:// with a throwaway CA and a certificate for
+localhost, 127.0.0.1, ::1 and each --tls-name; --tls-ca-out writes the CA
+certificate for clients to trust (convctl connect --ca-file, Node's
+NODE_EXTRA_CA_CERTS). --tls-cert and --tls-key serve a certificate you have.
+
+The first line on stdout is the ws:// (or wss://) URL; logs go to stderr (every frame,
 tokens redacted, with --debug). The control API on the same port
 (docs/control-api.md) makes the server act on demand: list connections, push
 token_about_to_expire, close with 410, 401 or 308, or cut a connection.
@@ -81,6 +89,10 @@ run, so a client that reconnects finds a healthy server.`,
   # Cut the first connection after 2 s, refuse the next two upgrades with 503
   convctl serve --secret-env TWILIO_API_SECRET --drop-after 2s --refuse-upgrades 2
 
+  # wss:// offline: a throwaway CA, trusted by the client
+  convctl serve --secret-env TWILIO_API_SECRET --tls --tls-ca-out ca.pem --addr 127.0.0.1:4567 &
+  convctl connect --url wss://127.0.0.1:4567/v3/wsconnect --ca-file ca.pem --token-env TOKEN
+
   # Deny every init as Twilio does a bad signature
   convctl serve --secret-env TWILIO_API_SECRET --deny 20107
 
@@ -91,6 +103,10 @@ run, so a client that reconnects finds a healthy server.`,
 			opts.Server.Product = inspect.Product(product)
 			opts.LogJSON = logFormat == "json"
 			if err := opts.validate(cmd); err != nil {
+				return err
+			}
+			var err error
+			if opts.TLS, err = tf.config(cmd); err != nil {
 				return err
 			}
 			switch {
@@ -132,6 +148,7 @@ run, so a client that reconnects finds a healthy server.`,
 	fl.IntVar(&opts.Server.RefuseUpgrades, "refuse-upgrades", 0, "fault: answer the first `N` WebSocket upgrades with HTTP 503")
 	fl.IntVar(&opts.Server.UpstreamStatus, "upstream-status", emulator.DefaultUpstreamStatus, "HTTP `STATUS` every upstream request is answered with (400-599)")
 	fl.DurationVar(&opts.Server.PingInterval, "ping-interval", emulator.DefaultPingInterval, "ping every connection this often; one silent for twice as long is closed")
+	tf.register(cmd)
 	fl.BoolVar(&opts.Debug, "debug", false, "log every frame (tokens redacted) and every decision on stderr")
 	enumFlag(cmd, &logFormat, "log-format", "", "text", []string{"text", "json"}, "stderr log format")
 	return cmd
@@ -220,10 +237,15 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		IdleTimeout:       time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	url := wsURL(ln.Addr())
+	if opts.TLS != nil {
+		hs.TLSConfig = opts.TLS
+		ln = tls.NewListener(ln, opts.TLS)
+		url = "wss" + strings.TrimPrefix(url, "ws")
+	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
-	url := wsURL(ln.Addr())
 	fmt.Fprintln(opts.IO.Out, url)
 	if opts.URLFile != "" {
 		if err := writeFileAtomic(opts.URLFile, []byte(url+"\n")); err != nil {
@@ -232,7 +254,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 			return asUsage(fmt.Errorf("--url-file: %w", err))
 		}
 	}
-	attrs := []any{"url", url, "control", strings.TrimSuffix(strings.Replace(url, "ws://", "http://", 1), emulator.PathWS) + "/control/"}
+	attrs := []any{"url", url, "control", "http" + strings.TrimPrefix(strings.TrimSuffix(url, emulator.PathWS), "ws") + "/control/"}
 	if opts.NoVerify {
 		log.Warn("--no-verify: token signatures are not checked")
 	}
