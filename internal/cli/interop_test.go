@@ -354,6 +354,23 @@ func interopCases() []interopCase {
 			},
 		},
 		{
+			// An init over the 64 KiB header limit (a token for a 70,000-
+			// character identity) is answered 413, which the SDK reports as a
+			// connection error and retries with backoff, instead of waiting
+			// 30 s for nothing and resending (docs/serve-limits.md).
+			name: "oversize-init", scenario: "oversize-init",
+			states: []string{"connecting", "disconnecting", "disconnected"},
+			check: func(t *testing.T, r *sdkRun) {
+				want := sdkError{terminal: false, http: iopInt(413)}
+				r.requireConnectionErrors(t, want, want)
+				for _, e := range r.connectionErrors() {
+					if !strings.Contains(e.Message, "exceeds the limit of 65536 bytes") {
+						t.Errorf("connectionError message %q does not name the limit", e.Message)
+					}
+				}
+			},
+		},
+		{
 			name: "init-delay", scenario: "init-delay", serve: []string{"--init-delay", "600ms"},
 			states: connected,
 			check: func(t *testing.T, r *sdkRun) {

@@ -31,6 +31,17 @@ func writeJSON(w io.Writer, v any) error {
 	return nil
 }
 
+// writeJSONLine writes v as one compact JSON line, HTML escaping off: the
+// form of reports that follow one another on stdout (netcheck --every).
+func writeJSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return cannotFinish(fmt.Errorf("writing the report: %w", err))
+	}
+	return nil
+}
+
 // ---- durations -------------------------------------------------------------
 
 // ms is a duration in milliseconds, to the microsecond, as reports carry them.

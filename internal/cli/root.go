@@ -40,8 +40,10 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 
 It inspects Access Tokens and names the Twilio error the service would answer,
 walks a real Twilsock connection (the protocol under every Conversations SDK)
-through every client state with timings and a verdict, and runs a local
-Twilsock server with fault injection so all of it works offline and in CI.`,
+through every client state with timings and a verdict, checks every endpoint
+a client needs through the network it is on (proxy, TLS inspection, IPv6),
+and runs a local Twilsock server with fault injection so all of it works
+offline and in CI.`,
 		Example: `  # See every state a client goes through, against the built-in local server
   convctl demo
 
@@ -49,7 +51,10 @@ Twilsock server with fault injection so all of it works offline and in CI.`,
   convctl token inspect --secret-env TWILIO_API_SECRET "$TOKEN"
 
   # Open a real connection and log every frame
-  convctl connect --debug --token-url https://example.com/token`,
+  convctl connect --debug --token-url https://example.com/token
+
+  # Can this network reach every endpoint a client needs?
+  convctl netcheck`,
 		Version:       buildVersion(),
 		SilenceErrors: true,
 		SilenceUsage:  true,

@@ -34,9 +34,14 @@ type ServeOptions struct {
 	TLS      *tls.Config     // serve wss:// (nil: ws://)
 }
 
-// serveShutdownTimeout bounds a clean stop: every peer gets a close frame and up
-// to a second to answer it.
-const serveShutdownTimeout = 5 * time.Second
+// serveShutdownTimeout bounds a stop: every peer gets a close frame and the
+// emulator's half second to answer it; then what remains, hijacked or still
+// sending its request headers, is cut, so serve exits within a second
+// whatever its clients do.
+const (
+	serveShutdownTimeout = 900 * time.Millisecond
+	serveHTTPDrain       = 500 * time.Millisecond // for requests in flight, before they are cut
+)
 
 // NewCmdServe builds `convctl serve`. runF runs the parsed options (nil:
 // runServe), so tests can check what the flags turn into without starting
@@ -73,7 +78,16 @@ The first line on stdout is the ws:// (or wss://) URL; logs go to stderr (every 
 tokens redacted, with --debug). The control API on the same port
 (docs/control-api.md) makes the server act on demand: list connections, push
 token_about_to_expire, close with 410, 401 or 308, or cut a connection.
-SIGINT or SIGTERM stops the server cleanly: every connection gets a close frame.
+SIGINT or SIGTERM stops the server within a second, exit 0: every connection
+gets a close frame, and those that do not close within half a second are cut.
+
+Limits (docs/serve-limits.md): at most --max-conns WebSocket connections at
+once (by default the open-file limit less a tenth); one more upgrade is
+answered HTTP 503 and the control API still answers. A connection that sends
+no init within --init-timeout is closed (1008). A request whose Twilsock
+header is over 64 KiB is answered 413 on its id; a WebSocket message over
+256 KiB is closed with 1009. An update or message before init is answered
+400. Ignored frames are logged at most ten per 10 s, clipped and redacted.
 
 The faults that fire "after the first connection is initialised" fire once per
 run, so a client that reconnects finds a healthy server.`,
@@ -148,6 +162,8 @@ run, so a client that reconnects finds a healthy server.`,
 	fl.IntVar(&opts.Server.RefuseUpgrades, "refuse-upgrades", 0, "fault: answer the first `N` WebSocket upgrades with HTTP 503")
 	fl.IntVar(&opts.Server.UpstreamStatus, "upstream-status", emulator.DefaultUpstreamStatus, "HTTP `STATUS` every upstream request is answered with (400-599)")
 	fl.DurationVar(&opts.Server.PingInterval, "ping-interval", emulator.DefaultPingInterval, "ping every connection this often; one silent for twice as long is closed")
+	fl.DurationVar(&opts.Server.InitTimeout, "init-timeout", emulator.DefaultInitTimeout, "close a connection (WebSocket 1008) that sends no init this long after the upgrade; 0: never")
+	fl.IntVar(&opts.Server.MaxConns, "max-conns", 0, "answer HTTP 503 to upgrades while `N` WebSocket connections are open (0: the open-file limit less a tenth); the control API stays reachable")
 	tf.register(cmd)
 	fl.BoolVar(&opts.Debug, "debug", false, "log every frame (tokens redacted) and every decision on stderr")
 	enumFlag(cmd, &logFormat, "log-format", "", "text", []string{"text", "json"}, "stderr log format")
@@ -170,6 +186,7 @@ func (o *ServeOptions) validate(cmd *cobra.Command) error {
 		{"offload-after", s.OffloadAfter, false},
 		{"offload-backoff", s.OffloadBackoff, true},
 		{"ping-interval", s.PingInterval, true},
+		{"init-timeout", s.InitTimeout, false},
 	} {
 		if d.v < 0 || (d.positive && d.v == 0) {
 			want := "0 or more"
@@ -185,6 +202,9 @@ func (o *ServeOptions) validate(cmd *cobra.Command) error {
 	if cmd.Flags().Changed("deny") && (s.Deny < 10000 || s.Deny > 99999) {
 		return usageErrorf("--deny %d: want a Twilio error code (5 digits, 10000-99999) such as %d (invalid signature) or %d (expired), not an HTTP status",
 			s.Deny, twilsock.ErrInvalidSignature, twilsock.ErrTokenExpired)
+	}
+	if s.MaxConns < 0 {
+		return usageErrorf("--max-conns %d: want 0 (the default cap) or more", s.MaxConns)
 	}
 	if s.RefuseUpgrades < 0 {
 		return usageErrorf("--refuse-upgrades %d: want 0 or more", s.RefuseUpgrades)
@@ -230,7 +250,11 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	cfg := opts.Server
 	cfg.Secret = opts.Secret
 	cfg.Logger = logger
+	if cfg.InitTimeout == 0 {
+		cfg.InitTimeout = -1 // --init-timeout 0: no deadline
+	}
 	emu := emulator.New(cfg)
+	ln = emu.Listener(ln)
 	hs := &http.Server{
 		Handler:           emu,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -258,6 +282,11 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	if opts.NoVerify {
 		log.Warn("--no-verify: token signatures are not checked")
 	}
+	maxConns := cfg.MaxConns
+	if maxConns == 0 {
+		maxConns = emulator.DefaultMaxConns()
+	}
+	attrs = append(attrs, "max_conns", maxConns, "init_timeout", opts.Server.InitTimeout)
 	for _, fault := range faultList(&cfg) {
 		attrs = append(attrs, fault...)
 	}
@@ -270,14 +299,28 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), serveShutdownTimeout)
 	defer cancel()
+	// Both at once: the http.Server stops accepting and drains the requests
+	// in flight while the emulator says goodbye on the WebSockets it took
+	// over. A request still arriving when the time is up (a client sending
+	// its headers slowly) is cut: not a failure to stop cleanly.
+	httpDone := make(chan error, 1)
+	go func() {
+		drainCtx, cancel := context.WithTimeout(stopCtx, serveHTTPDrain)
+		defer cancel()
+		httpDone <- hs.Shutdown(drainCtx)
+	}()
 	emuErr := emu.Shutdown(stopCtx)
-	httpErr := hs.Shutdown(stopCtx)
+	httpErr := <-httpDone
+	if errors.Is(httpErr, context.DeadlineExceeded) {
+		httpErr = nil
+		_ = hs.Close()
+	}
 	if serveErr == nil {
 		serveErr = <-served
 	}
 	st := emu.Stats()
 	log.Info("stopped", "upgrades", st.Upgrades, "inits", st.Inits, "denied", st.Denied, "refused", st.Refused,
-		"server_closes", st.ServerCloses, "drops", st.Drops)
+		"server_closes", st.ServerCloses, "drops", st.Drops, "init_timeouts", st.InitTimeouts, "cap_refused", st.CapRefused)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return cannotFinish(fmt.Errorf("serving: %w", serveErr))
 	}

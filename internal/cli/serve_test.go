@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -31,7 +32,7 @@ func serveGetenv(k string) string {
 // Flags to options: what each flag turns into, without starting a server.
 func TestServeFlags(t *testing.T) {
 	def := emulator.Config{AboutToExpire: 3 * time.Minute, OffloadBackoff: time.Second, UpstreamStatus: 404,
-		PingInterval: 30 * time.Second, Product: inspect.ProductConversations}
+		PingInterval: 30 * time.Second, Product: inspect.ProductConversations, InitTimeout: 30 * time.Second}
 	tests := []struct {
 		name string
 		args []string
@@ -41,11 +42,13 @@ func TestServeFlags(t *testing.T) {
 			ServeOptions{Addr: "127.0.0.1:0", Secret: []byte(serveTestSecret), Server: def}},
 		{"every fault", []string{"--secret-env", "SERVE_SECRET", "--addr", "127.0.0.1:4567", "--about-to-expire", "30s",
 			"--deny", "20107", "--init-delay", "600ms", "--drop-after", "2s", "--offload-after", "3s", "--offload-backoff", "1500ms",
-			"--refuse-upgrades", "2", "--upstream-status", "503", "--product", "sync", "--debug", "--log-format", "json"},
+			"--refuse-upgrades", "2", "--upstream-status", "503", "--product", "sync", "--debug", "--log-format", "json",
+			"--init-timeout", "5s", "--max-conns", "500"},
 			ServeOptions{Addr: "127.0.0.1:4567", Secret: []byte(serveTestSecret), Debug: true, LogJSON: true,
 				Server: emulator.Config{AboutToExpire: 30 * time.Second, Deny: 20107, InitDelay: 600 * time.Millisecond,
 					DropAfter: 2 * time.Second, OffloadAfter: 3 * time.Second, OffloadBackoff: 1500 * time.Millisecond,
-					RefuseUpgrades: 2, UpstreamStatus: 503, PingInterval: 30 * time.Second, Product: inspect.ProductSync}}},
+					RefuseUpgrades: 2, UpstreamStatus: 503, PingInterval: 30 * time.Second, Product: inspect.ProductSync,
+					InitTimeout: 5 * time.Second, MaxConns: 500}}},
 		{"no verify", []string{"--no-verify", "--addr", "0.0.0.0:0"},
 			ServeOptions{Addr: "0.0.0.0:0", NoVerify: true, Server: def}},
 	}
@@ -75,7 +78,8 @@ func sameConfig(a, b emulator.Config) bool {
 	a.Logger, b.Logger, a.Clock, b.Clock, a.Secret, b.Secret = nil, nil, nil, nil, nil, nil
 	return a.AboutToExpire == b.AboutToExpire && a.Deny == b.Deny && a.InitDelay == b.InitDelay && a.DropAfter == b.DropAfter &&
 		a.OffloadAfter == b.OffloadAfter && a.OffloadBackoff == b.OffloadBackoff && a.RefuseUpgrades == b.RefuseUpgrades &&
-		a.Product == b.Product && a.UpstreamStatus == b.UpstreamStatus && a.PingInterval == b.PingInterval && a.CloseGrace == b.CloseGrace
+		a.Product == b.Product && a.UpstreamStatus == b.UpstreamStatus && a.PingInterval == b.PingInterval && a.CloseGrace == b.CloseGrace &&
+		a.InitTimeout == b.InitTimeout && a.MaxConns == b.MaxConns
 }
 
 // Usage errors exit 2 with a message that says what to do; nothing starts.
@@ -100,6 +104,8 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"serve", "--no-verify", "--about-to-expire", "0s"}, "more than 0"},
 		{[]string{"serve", "--no-verify", "--drop-after", "-1s"}, "0 or more"},
 		{[]string{"serve", "--no-verify", "--refuse-upgrades", "-1"}, "0 or more"},
+		{[]string{"serve", "--no-verify", "--init-timeout", "-1s"}, "--init-timeout -1s: want a duration of 0 or more"},
+		{[]string{"serve", "--no-verify", "--max-conns", "-1"}, "--max-conns -1: want 0"},
 		{[]string{"serve", "--no-verify", "--upstream-status", "200"}, "400 to 599"},
 		{[]string{"serve", "--no-verify", "--product", "fax"}, "want conversations, sync, voice, video or any"},
 		{[]string{"serve", "--no-verify", "--log-format", "xml"}, "text or json"},
@@ -351,4 +357,65 @@ func TestWSURL(t *testing.T) {
 			t.Errorf("wsURL(%s) = %s, want %s", addr, got, want)
 		}
 	}
+}
+
+// A client flooding without reading and sockets sending their request
+// headers a byte at a time (slowloris) cannot hold up a stop: serve exits 0
+// within a second of the signal.
+func TestServeStopsPromptlyWhateverTheClients(t *testing.T) {
+	p := startServed(t, "--secret-env", "SERVE_SECRET")
+	hostport := strings.TrimSuffix(strings.TrimPrefix(p.url, "ws://"), "/v3/wsconnect")
+	for range 3 {
+		c, err := net.Dial("tcp", hostport)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if _, err := io.WriteString(c, "GET /v3/wsconnect HTTP/1.1\r\nHost: x\r\nUpgr"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws := serveDial(t, p.url)
+	if r := serveExchange(t, ws, twilsock.NewInit(serveToken(t, serveTestSecret, time.Hour), nil, twilsock.Metadata{}, nil)); !r.Header.Status.OK() {
+		t.Fatalf("init: %s", r.RawHeader)
+	}
+	floodUntilStalled(t, ws)
+
+	stopped := make(chan int, 1)
+	start := time.Now()
+	go func() { stopped <- p.stop(t) }()
+	bound := time.NewTimer(time.Second)
+	defer bound.Stop()
+	select {
+	case code := <-stopped:
+		t.Logf("stopped in %v", time.Since(start).Round(time.Millisecond))
+		if code != exitOK {
+			t.Errorf("exit %d, want 0; stderr:\n%s", code, p.stderr)
+		}
+	case <-bound.C:
+		t.Fatalf("serve did not stop within 1s; stderr:\n%s", p.stderr)
+	}
+}
+
+// floodUntilStalled sends upstream messages without reading their replies
+// until the server stops taking them (a write stalls for 100ms).
+func floodUntilStalled(t *testing.T, ws *websocket.Conn) {
+	t.Helper()
+	m := &twilsock.Header{Base: twilsock.Base{ID: "TM1", Method: twilsock.MethodMessage},
+		HTTPRequest: &twilsock.HTTPRequest{Host: "aim.us1.twilio.com", Path: "/" + strings.Repeat("p", 8<<10), Method: "GET"}}
+	b, err := twilsock.Encode(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		_ = ws.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		if err := ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return
+			}
+			t.Fatalf("flood: %v", err)
+		}
+	}
+	t.Fatal("the server kept reading for 30 s")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -63,6 +64,10 @@ type outgoing struct {
 	status  twilsock.Status
 	backoff time.Duration
 
+	// outCloseSocket: the WebSocket close code and reason (0: 1000, none)
+	closeCode int
+	closeText string
+
 	// done, if not nil, hears whether the writer carried the request out, so
 	// that a control call returns once its frame is on the wire.
 	done chan error
@@ -76,9 +81,10 @@ type conn struct {
 	id       string
 	remote   string
 	ws       *websocket.Conn
-	out      chan outgoing
+	out      chan *outgoing
 	quit     chan struct{} // closed by the writer as it ends
 	readDone chan struct{} // closed by the reader as it ends
+	stopping bool          // the writer's: Shutdown has begun, so writes get a short deadline
 
 	mu          sync.Mutex
 	state       connState
@@ -97,7 +103,7 @@ func newConn(s *Server, ws *websocket.Conn, remote string) *conn {
 		id:       "c" + strconv.FormatInt(n, 10),
 		remote:   remote,
 		ws:       ws,
-		out:      make(chan outgoing, 4),
+		out:      make(chan *outgoing, 2),
 		quit:     make(chan struct{}),
 		readDone: make(chan struct{}),
 		openedAt: s.cfg.Clock(),
@@ -133,7 +139,7 @@ func (c *conn) setStateLocked(st connState) {
 // send hands m to the writer. It fails only once the writer has ended.
 func (c *conn) send(m outgoing) bool {
 	select {
-	case c.out <- m:
+	case c.out <- &m:
 		return true
 	case <-c.quit:
 		return false
@@ -145,7 +151,7 @@ func (c *conn) send(m outgoing) bool {
 func (c *conn) command(ctx context.Context, m outgoing) error {
 	m.done = make(chan error, 1)
 	select {
-	case c.out <- m:
+	case c.out <- &m:
 	case <-c.quit:
 		return errGone
 	case <-ctx.Done():
@@ -170,38 +176,78 @@ func (c *conn) readLoop() {
 	defer c.s.wg.Done()
 	defer close(c.readDone)
 	growStack()
+	c.startReading()
 	ws := c.ws
-	wait := 2 * c.s.cfg.PingInterval
-	ws.SetReadLimit(MaxMessageSize)
-	_ = ws.SetReadDeadline(time.Now().Add(wait))
-	// The SDK's ws library and browsers answer pings; a pong proves the
-	// connection is alive even when the client has nothing to say.
-	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(wait)) })
 	for {
-		mt, data, err := ws.ReadMessage()
+		// An idle connection's reader waits here, at the bottom of
+		// gorilla's read path; everything else is out of line (receive),
+		// so that the frames parked on this stack stay small enough for
+		// the runtime to shrink the goroutine to a 4 KiB stack.
+		mt, r, err := ws.NextReader()
 		if err != nil {
 			c.logReadEnd(err)
 			return
 		}
-		_ = ws.SetReadDeadline(time.Now().Add(wait))
-		if mt != websocket.BinaryMessage {
-			c.s.stats.textFrames.Add(1)
-			c.s.log.Warn("text message ignored: Twilsock frames are binary", "conn", c.id, "bytes", len(data),
-				"text", debuglog.RedactJWTs(clip(data)))
-			continue
-		}
-		f, err := twilsock.Decode(data)
-		if err != nil {
-			c.s.stats.malformed.Add(1)
-			c.s.log.Warn("malformed frame ignored", "conn", c.id, "bytes", len(data), "error", err,
-				"frame", debuglog.RedactJWTs(clip(data)))
-			continue
-		}
-		c.logFrame("frame received", f.RawHeader, f.Payload)
-		if !c.handle(&f.Header) {
+		if !c.receive(mt, r) {
 			return
 		}
 	}
+}
+
+// startReading sets the read deadline and the pong handler. The read limit
+// is readMessage's, so that a message over it gets a close with a reason.
+func (c *conn) startReading() {
+	ws := c.ws
+	wait := 2 * c.s.cfg.PingInterval
+	ws.SetReadLimit(0)
+	_ = ws.SetReadDeadline(time.Now().Add(wait))
+	// The SDK's ws library and browsers answer pings; a pong proves the
+	// connection is alive even when the client has nothing to say.
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(wait)) })
+}
+
+// receive reads one message, up to MaxMessageSize bytes, and acts on it. A
+// longer one is not read further: the connection is closed with 1009 and a
+// reason (gorilla's own limit sends 1009 without one), and the reader goes
+// on discarding until the peer closes or the writer cuts the socket.
+//
+//go:noinline
+func (c *conn) receive(mt int, r io.Reader) bool {
+	data, err := io.ReadAll(io.LimitReader(r, MaxMessageSize+1))
+	if err != nil {
+		c.logReadEnd(err)
+		return false
+	}
+	if len(data) > MaxMessageSize {
+		c.s.stats.oversized.Add(1)
+		c.warnFrame("message over the size limit: closing with 1009", "limit", MaxMessageSize)
+		return c.send(outgoing{kind: outCloseSocket, closeCode: websocket.CloseMessageTooBig,
+			closeText: "message over " + strconv.Itoa(MaxMessageSize) + " bytes"})
+	}
+	return c.received(mt, data)
+}
+
+// received acts on one WebSocket message.
+func (c *conn) received(mt int, data []byte) bool {
+	_ = c.ws.SetReadDeadline(time.Now().Add(2 * c.s.cfg.PingInterval))
+	if mt != websocket.BinaryMessage {
+		c.s.stats.textFrames.Add(1)
+		c.warnFrame("text message ignored: Twilsock frames are binary", "bytes", len(data),
+			"text", debuglog.RedactJWTs(clip(data)))
+		return true
+	}
+	f, err := twilsock.Decode(data)
+	if err != nil {
+		if errors.Is(err, twilsock.ErrTooLarge) {
+			return c.tooLarge(data, err)
+		}
+		c.s.stats.malformed.Add(1)
+		c.warnFrame("malformed frame ignored", "bytes", len(data), "error", err,
+			"frame", debuglog.RedactJWTs(clip(data)))
+		return true
+	}
+	c.logFrame("frame received", f.RawHeader, f.Payload)
+	return c.handle(&f.Header)
 }
 
 func (c *conn) logReadEnd(err error) {
@@ -210,10 +256,8 @@ func (c *conn) logReadEnd(err error) {
 	switch {
 	case errors.As(err, &ce):
 		c.s.log.Debug("client closed the WebSocket", "conn", c.id, "code", ce.Code, "reason", ce.Text)
-	case errors.Is(err, websocket.ErrReadLimit):
-		c.s.log.Warn("message over the read limit: connection closed with 1009", "conn", c.id, "limit", MaxMessageSize)
 	case errors.As(err, &ne) && ne.Timeout():
-		c.s.log.Info("nothing received, not even a pong, for twice the ping interval: closing", "conn", c.id,
+		c.s.limitedLog(c.s.clientLog, slog.LevelInfo, "nothing received, not even a pong, for twice the ping interval: closing", "conn", c.id,
 			"ping_interval", c.s.cfg.PingInterval)
 	default:
 		c.s.log.Debug("connection ended", "conn", c.id, "error", err)
@@ -243,14 +287,14 @@ func (c *conn) handle(h *twilsock.Header) bool {
 		return c.send(outgoing{kind: outCloseSocket})
 	default:
 		c.s.stats.ignored.Add(1)
-		c.s.log.Warn("frame ignored: clients do not send this method", "conn", c.id, "method", h.Method, "id", h.ID)
+		c.warnFrame("frame ignored: clients do not send this method", "method", clipS(h.Method), "id", clipS(h.ID))
 	}
 	return true
 }
 
 func (c *conn) onInit(h *twilsock.Header) bool {
 	if st := c.getState(); st != stateOpen && st != stateDenied {
-		c.s.log.Warn("init refused: connection already "+st.String(), "conn", c.id, "id", h.ID)
+		c.warnFrame("init refused: connection already "+st.String(), "id", clipS(h.ID))
 		return c.reply(h.ID, badRequest("init on a connection already "+st.String()))
 	}
 	c.setState(stateInitialising)
@@ -303,7 +347,7 @@ func (c *conn) onInit(h *twilsock.Header) bool {
 
 func (c *conn) onUpdate(h *twilsock.Header) bool {
 	if st := c.getState(); st != stateConnected {
-		c.s.log.Warn("update refused: connection "+st.String(), "conn", c.id, "id", h.ID)
+		c.warnFrame("update refused: connection "+st.String(), "id", clipS(h.ID))
 		return c.reply(h.ID, badRequest("update on a connection that is "+st.String()+", not connected"))
 	}
 	v := c.s.judge(h.Token)
@@ -330,7 +374,7 @@ func (c *conn) deny(what, id string, code int, reason, identity string) bool {
 	frame, _ := twilsock.Encode(twilsock.NewReply(id, twilsock.DenyStatus(code)), nil)
 	c.setState(stateDenied)
 	c.s.stats.denied.Add(1)
-	c.s.log.Info(what+" denied", "conn", c.id, "status", 401, "error_code", code,
+	c.s.limitedLog(c.s.clientLog, slog.LevelInfo, what+" denied", "conn", c.id, "status", 401, "error_code", code,
 		"description", twilsock.Describe(code), "reason", reason, "identity", identity)
 	return c.send(outgoing{frame: frame, disarm: true})
 }
@@ -340,6 +384,12 @@ func (c *conn) deny(what, id string, code int, reason, identity string) bool {
 // Twilio-style error body, which the SDK reports as a failed request instead
 // of waiting 30 s for a reply that never comes.
 func (c *conn) onMessage(h *twilsock.Header) bool {
+	if st := c.getState(); st != stateConnected {
+		// The SDK holds its requests until init is answered; a request
+		// before that is refused as an update would be, never served.
+		c.warnFrame("message refused: connection "+st.String(), "id", clipS(h.ID))
+		return c.reply(h.ID, badRequest("message on a connection that is "+st.String()+", not connected: send init first"))
+	}
 	code := c.s.cfg.UpstreamStatus
 	target := "(no http_request)"
 	if r := h.HTTPRequest; r != nil {
@@ -377,7 +427,13 @@ func badRequest(desc string) twilsock.Status {
 
 // timers are the writer's; nil means not armed.
 type timers struct {
-	ping, about, expiry, drop, offload, grace *time.Timer
+	ping, init, drop, offload, grace *time.Timer
+	// token fires when the token in force enters its final window (aboutDue)
+	// and then again when it expires: one timer, not two, for it is held by
+	// every connected client.
+	token    *time.Timer
+	aboutDue bool
+	expires  time.Time
 }
 
 func ch(t *time.Timer) <-chan time.Time {
@@ -395,7 +451,7 @@ func stop(t **time.Timer) {
 }
 
 func (t *timers) stopAll() {
-	for _, p := range []**time.Timer{&t.ping, &t.about, &t.expiry, &t.drop, &t.offload, &t.grace} {
+	for _, p := range []**time.Timer{&t.ping, &t.init, &t.token, &t.drop, &t.offload, &t.grace} {
 		stop(p)
 	}
 }
@@ -412,6 +468,9 @@ const (
 func (c *conn) writeLoop() {
 	defer c.s.wg.Done()
 	t := &timers{ping: time.NewTimer(c.s.cfg.PingInterval)}
+	if d := c.s.cfg.InitTimeout; d > 0 {
+		t.init = time.NewTimer(d)
+	}
 	end := c.serve(t)
 	t.stopAll()
 	close(c.quit)
@@ -432,79 +491,136 @@ func (c *conn) writeLoop() {
 }
 
 func (c *conn) serve(t *timers) ending {
-	cfg := &c.s.cfg
+	// The loop only waits and dispatches: an idle connection's writer sits
+	// parked in this select, and the smaller its frame, the smaller the
+	// stack the runtime can shrink the goroutine to (see readLoop).
 	for {
+		var end ending
+		var done bool
 		select {
 		case m := <-c.out:
-			end, done := c.apply(m, t)
-			if m.done != nil {
-				if done && end == endCut {
-					m.done <- errGone
-				} else {
-					m.done <- nil
-				}
-			}
-			if done {
-				return end
-			}
+			end, done = c.request(m, t)
 		case <-t.ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
-				return endCut
-			}
-			t.ping.Reset(cfg.PingInterval)
-		case <-ch(t.about):
-			t.about = nil
-			if !c.pushAboutToExpire() {
-				return endCut
-			}
-		case <-ch(t.expiry):
-			t.expiry = nil
-			c.s.stats.expired.Add(1)
-			c.s.log.Info("token expired: close 410", "conn", c.id)
-			if !c.serverClose(t, twilsock.CloseStatus(twilsock.CloseTokenExpired), 0) {
-				return endCut
-			}
+			end, done = c.ping(t)
+		case <-ch(t.init):
+			end, done = c.timerFired(t, &t.init)
+		case <-ch(t.token):
+			end, done = c.timerFired(t, &t.token)
 		case <-ch(t.drop):
-			t.drop = nil
-			c.drop("fault: --drop-after " + cfg.DropAfter.String())
-			return endCut
+			end, done = c.timerFired(t, &t.drop)
 		case <-ch(t.offload):
-			t.offload = nil
-			c.s.log.Info("offload (fault): close 308", "conn", c.id, "backoff", cfg.OffloadBackoff)
-			c.s.stats.offloads.Add(1)
-			if !c.serverClose(t, twilsock.CloseStatus(twilsock.CloseOffload), cfg.OffloadBackoff) {
-				return endCut
-			}
+			end, done = c.timerFired(t, &t.offload)
 		case <-ch(t.grace):
-			t.grace = nil
-			c.s.log.Info("client did not close the socket within the grace period: closing it", "conn", c.id, "grace", cfg.CloseGrace)
-			return c.closeSocket(websocket.CloseNormalClosure, "")
+			end, done = c.timerFired(t, &t.grace)
 		case <-c.s.shutdown:
-			if c.getState() == stateConnected {
-				st := twilsock.CloseStatus(twilsock.CloseOffload)
-				st.Description = "server shutting down"
-				if !c.serverClose(t, st, cfg.OffloadBackoff) {
-					return endCut
-				}
-			}
-			return c.closeSocket(websocket.CloseGoingAway, "server shutting down")
+			return c.goodbye(t)
 		case <-c.readDone:
 			return endGone
+		}
+		if done {
+			return end
 		}
 	}
 }
 
+// request carries out m and tells a control call waiting on it.
+//
+//go:noinline
+func (c *conn) request(m *outgoing, t *timers) (ending, bool) {
+	end, done := c.apply(m, t)
+	if m.done != nil {
+		if done && end == endCut {
+			m.done <- errGone
+		} else {
+			m.done <- nil
+		}
+	}
+	return end, done
+}
+
+//go:noinline
+func (c *conn) ping(t *timers) (ending, bool) {
+	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+		return endCut, true
+	}
+	t.ping.Reset(c.s.cfg.PingInterval)
+	return 0, false
+}
+
+// timerFired acts on the timer *p, which has fired.
+//
+//go:noinline
+func (c *conn) timerFired(t *timers, p **time.Timer) (ending, bool) {
+	*p = nil
+	cfg := &c.s.cfg
+	switch p {
+	case &t.init:
+		if st := c.getState(); st != stateOpen {
+			return 0, false
+		}
+		c.s.stats.initTimeouts.Add(1)
+		c.s.limitedLog(c.s.clientLog, slog.LevelInfo, "no init within the init timeout: closing", "conn", c.id, "init_timeout", cfg.InitTimeout)
+		return c.closeSocket(websocket.ClosePolicyViolation, "no init within "+cfg.InitTimeout.String()), true
+	case &t.token:
+		if t.aboutDue {
+			t.aboutDue = false
+			if !c.pushAboutToExpire() {
+				return endCut, true
+			}
+			t.token = time.NewTimer(max(t.expires.Sub(c.s.cfg.Clock()), 0))
+			return 0, false
+		}
+		c.s.stats.expired.Add(1)
+		c.s.log.Info("token expired: close 410", "conn", c.id)
+		if !c.serverClose(t, twilsock.CloseStatus(twilsock.CloseTokenExpired), 0) {
+			return endCut, true
+		}
+	case &t.drop:
+		c.drop("fault drop-after " + cfg.DropAfter.String())
+		return endCut, true
+	case &t.offload:
+		c.s.log.Info("offload (fault offload-after): close 308", "conn", c.id, "after", cfg.OffloadAfter, "backoff", cfg.OffloadBackoff)
+		c.s.stats.offloads.Add(1)
+		if !c.serverClose(t, twilsock.CloseStatus(twilsock.CloseOffload), cfg.OffloadBackoff) {
+			return endCut, true
+		}
+	case &t.grace:
+		c.s.limitedLog(c.s.clientLog, slog.LevelInfo, "client did not close the socket within the grace period: closing it", "conn", c.id, "grace", cfg.CloseGrace)
+		return c.closeSocket(websocket.CloseNormalClosure, ""), true
+	}
+	return 0, false
+}
+
+// goodbye is the writer's part in Shutdown: a Twilsock offload for an
+// initialised client, then a WebSocket close 1001, each written with a short
+// deadline, for a peer that does not read must not hold the server up.
+//
+//go:noinline
+func (c *conn) goodbye(t *timers) ending {
+	c.stopping = true
+	if c.getState() == stateConnected {
+		st := twilsock.CloseStatus(twilsock.CloseOffload)
+		st.Description = "server shutting down"
+		if !c.serverClose(t, st, c.s.cfg.OffloadBackoff) {
+			return endCut
+		}
+	}
+	return c.closeSocket(websocket.CloseGoingAway, "server shutting down")
+}
+
 // apply carries out one request; done reports that the connection ends.
-func (c *conn) apply(m outgoing, t *timers) (end ending, done bool) {
+func (c *conn) apply(m *outgoing, t *timers) (end ending, done bool) {
 	switch m.kind {
 	case outFrame:
 		if c.write(m.frame) != nil {
 			return endCut, true
 		}
 		if m.disarm {
-			stop(&t.about)
-			stop(&t.expiry)
+			stop(&t.token)
 			c.startGrace(t)
+		}
+		if m.session {
+			stop(&t.init)
 		}
 		if m.session && c.getState() == stateConnected {
 			// A client denied once may init again on the same socket.
@@ -538,24 +654,29 @@ func (c *conn) apply(m outgoing, t *timers) (end ending, done bool) {
 			return endCut, true
 		}
 	case outCloseSocket:
+		if m.closeCode != 0 {
+			return c.closeSocket(m.closeCode, m.closeText), true
+		}
 		return c.closeSocket(websocket.CloseNormalClosure, ""), true
 	}
 	return 0, false
 }
 
 // arm schedules token_about_to_expire and the close 410 for a token expiring
-// at exp, replacing the timers of the token before it. Inside the window
+// at exp, replacing the timer of the token before it. Inside the window
 // already, the client_update goes out at once.
 func (c *conn) arm(t *timers, exp time.Time) bool {
-	stop(&t.about)
-	stop(&t.expiry)
+	stop(&t.token)
 	now := c.s.cfg.Clock()
+	t.expires = exp
 	if d := exp.Add(-c.s.cfg.AboutToExpire).Sub(now); d > 0 {
-		t.about = time.NewTimer(d)
-	} else if !c.pushAboutToExpire() {
+		t.token, t.aboutDue = time.NewTimer(d), true
+		return true
+	}
+	if !c.pushAboutToExpire() {
 		return false
 	}
-	t.expiry = time.NewTimer(max(exp.Sub(now), 0))
+	t.token, t.aboutDue = time.NewTimer(max(exp.Sub(now), 0)), false
 	return true
 }
 
@@ -592,8 +713,7 @@ func (c *conn) serverClose(t *timers, st twilsock.Status, backoff time.Duration)
 	if c.write(frame) != nil {
 		return false
 	}
-	stop(&t.about)
-	stop(&t.expiry)
+	stop(&t.token)
 	stop(&t.drop)
 	stop(&t.offload)
 	c.startGrace(t)
@@ -610,7 +730,7 @@ func (c *conn) startGrace(t *timers) {
 // the peer's before closing the TCP connection.
 func (c *conn) closeSocket(code int, text string) ending {
 	c.setState(stateClosing)
-	err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(writeWait))
+	err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), c.writeDeadline())
 	if err != nil {
 		return endCut
 	}
@@ -627,8 +747,18 @@ func (c *conn) drop(why string) {
 	_ = c.ws.NetConn().Close()
 }
 
+// writeDeadline bounds the writer's next write: writeWait, or during
+// Shutdown shutdownWriteWait, so a peer that stopped reading cannot hold a
+// close frame, and the server's stop, for long.
+func (c *conn) writeDeadline() time.Time {
+	if c.stopping {
+		return time.Now().Add(shutdownWriteWait)
+	}
+	return time.Now().Add(writeWait)
+}
+
 func (c *conn) write(frame []byte) error {
-	_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+	_ = c.ws.SetWriteDeadline(c.writeDeadline())
 	if err := c.ws.WriteMessage(websocket.BinaryMessage, frame); err != nil {
 		c.s.log.Debug("write failed", "conn", c.id, "error", err)
 		return err
@@ -653,9 +783,12 @@ func (c *conn) logFrame(msg string, header, payload []byte) {
 	c.s.log.Debug(msg, attrs...)
 }
 
+// clipS is clip for a string a client sent.
+func clipS(s string) string { return clip([]byte(s)) }
+
 // clip keeps a log line bounded whatever a client sends.
 func clip(b []byte) string {
-	const limit = 512
+	const limit = 256
 	if len(b) > limit {
 		return string(b[:limit]) + "…(" + strconv.Itoa(len(b)) + " bytes)"
 	}

@@ -16,16 +16,31 @@
 // Frames the server cannot use are logged and ignored, and the connection
 // keeps serving: a text message (the real client drops text, so the server
 // does too), a binary message that is not a Twilsock frame (the log names the
-// byte offset of the problem), a method a client never sends, and a request
-// out of place (an update before init is answered 400). A WebSocket message
-// over the read limit (MaxMessageSize) is the one exception: the WebSocket
-// layer closes that connection with status 1009, as RFC 6455 asks, and the
-// server goes on serving every other.
+// byte offset of the problem), a method a client never sends. A request out
+// of place is answered 400: an update or an upstream message before init
+// (the SDK holds its requests until init is answered; the server serves no
+// connection that has not authenticated). Those warnings are rate-limited
+// (ten per ten seconds for all connections, then a count) and each is
+// clipped and redacted, so a client sending junk cannot flood the log; so
+// are the lines any client can cause by the thousand without a token (failed
+// upgrades, denials, init and read timeouts), twenty per ten seconds.
+//
+// Limits (docs/serve-limits.md): a request whose header is over
+// twilsock.MaxHeaderSize (64 KiB) is answered 413 on its id, so the SDK
+// reports it instead of waiting 30 s and resending it forever; a WebSocket
+// message over MaxMessageSize is answered with close 1009 and a reason. A
+// connection that sends no init within Config.InitTimeout (30 s) is closed
+// with 1008, pongs or not. At most Config.MaxConns WebSocket connections are
+// open at once (by default the open-file limit less a tenth); one more
+// upgrade is answered HTTP 503 while the control API, which is not counted,
+// still answers. Server.Listener logs an accept that fails for want of file
+// descriptors, which net/http only retries.
 //
 // Concurrency: each connection has exactly one reader goroutine and one
 // writer goroutine; every write to the socket happens on the writer, which
-// also owns the connection's timers (ping, about-to-expire, expiry, faults),
-// so no lock is held across I/O. Server methods are safe for concurrent use.
-// Shutdown closes every connection with a close frame and waits for every
-// goroutine the server started.
+// also owns the connection's timers (ping, init deadline, token, faults), so
+// no lock is held across I/O. Server methods are safe for concurrent use.
+// Shutdown closes every connection with a close frame, cuts within half a
+// second those that do not close, whatever their peers do, and waits for
+// every goroutine the server started.
 package emulator

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -23,7 +25,12 @@ func TestRefuseUpgrades(t *testing.T) {
 		if !errors.Is(err, websocket.ErrBadHandshake) || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
 			t.Fatalf("upgrade %d: %v, want HTTP 503", i+1, err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		// The library names its faults; flags are the CLI's words.
+		if want := fmt.Sprintf("upgrade refused (fault refuse-upgrades, %d of 2)", i+1); !strings.Contains(string(body), want) || strings.Contains(string(body), "--") {
+			t.Errorf("503 body %q, want %q and no flag", body, want)
+		}
 	}
 	c, _ := connect(t, ts.url) // the third is served
 	c.roundTrip()
@@ -87,6 +94,9 @@ func TestDropAfter(t *testing.T) {
 	ts.stop()
 	if st := ts.Stats(); st.Drops != 1 || st.Inits != 2 {
 		t.Errorf("stats %+v", st)
+	}
+	if log := ts.log.String(); !strings.Contains(log, `why="fault drop-after 50ms"`) || strings.Contains(log, "--") {
+		t.Errorf("the log does not name the fault, or names a flag:\n%s", log)
 	}
 }
 

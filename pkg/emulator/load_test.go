@@ -201,19 +201,28 @@ func benchToken(tb testing.TB, secret []byte) string {
 
 // ---------------------------------------------------------------------------
 // TestLoad: how many initialised connections the server holds, and at what
-// memory each. Off unless CONVCTL_LOAD=N:
+// memory each. Off unless CONVCTL_LOAD=N, or CONVCTL_LOAD=cap to fill the
+// default connection cap (DefaultMaxConns, from the open-file limit) and
+// check that one more upgrade is refused while the control API answers:
 //
-//	CONVCTL_LOAD=20000 go test -run '^TestLoad$' -v -timeout 15m ./pkg/emulator/
+//	CONVCTL_LOAD=10000 go test -run '^TestLoad$' -v -timeout 15m ./pkg/emulator/
+//	CONVCTL_LOAD=cap go test -run '^TestLoad$' -v -timeout 15m ./pkg/emulator/
 
 func TestLoad(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv(envLoad))
+	toCap := os.Getenv(envLoad) == "cap"
+	if toCap {
+		_ = raiseFDLimit(1 << 20) // as far as the hard limit allows
+		n = DefaultMaxConns()
+		t.Logf("open-file limit %d: default cap %d connections", fdLimit(), n)
+	}
 	if n <= 0 {
-		t.Skip("set CONVCTL_LOAD=N to hold N connections (e.g. 20000)")
+		t.Skip("set CONVCTL_LOAD=N to hold N connections (e.g. 20000), or CONVCTL_LOAD=cap")
 	}
 	if err := raiseFDLimit(uint64(n) + 4096); err != nil {
 		t.Fatalf("raising the open-file limit: %v", err)
 	}
-	if lim := fdLimit(); lim < uint64(n)+64 {
+	if lim := fdLimit(); !toCap && lim < uint64(n)+64 {
 		t.Fatalf("this process may open %d files, and %d connections need about %d: raise the hard limit "+
 			"(ulimit -Hn, which needs root or CAP_SYS_RESOURCE) or ask for at most CONVCTL_LOAD=%d", lim, n, n+64, lim-64)
 	}
@@ -266,8 +275,19 @@ func TestLoad(t *testing.T) {
 	t.Logf("per connection: RSS %.1f KiB; Go heap+stacks %.1f KiB (heap %.1f, stacks %.1f); goroutines %.2f",
 		rss/1024, goMem/1024, float64(after.heap-before.heap)/float64(n)/1024, float64(after.stack-before.stack)/float64(n)/1024,
 		float64(after.goroutines-before.goroutines)/float64(n))
-	if rss > 32<<10 {
-		t.Errorf("RSS per connection %.1f KiB exceeds the 32 KiB target", rss/1024)
+	if rss > 16<<10 {
+		t.Errorf("RSS per connection %.1f KiB exceeds the 16 KiB target", rss/1024)
+	}
+	if toCap {
+		if _, err := rawHandshake(url, benchToken(t, secret)); err == nil || !strings.Contains(err.Error(), "503") {
+			t.Errorf("one more upgrade at the cap: %v, want HTTP 503", err)
+		}
+		resp, err := http.Get("http://" + ln.Addr().String() + "/control/stats")
+		if err != nil {
+			t.Fatalf("control API at the cap: %v", err)
+		}
+		resp.Body.Close()
+		t.Logf("at the cap of %d: one more upgrade refused with 503; control API answered %d", n, resp.StatusCode)
 	}
 	if path := os.Getenv("CONVCTL_LOAD_HEAPPROFILE"); path != "" {
 		f, err := os.Create(path)

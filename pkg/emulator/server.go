@@ -30,6 +30,7 @@ const (
 	DefaultPingInterval   = 30 * time.Second
 	DefaultCloseGrace     = 5 * time.Second
 	DefaultUpstreamStatus = http.StatusNotFound
+	DefaultInitTimeout    = 30 * time.Second
 )
 
 // MaxMessageSize is the largest WebSocket message the server reads: a
@@ -40,6 +41,12 @@ const MaxMessageSize = twilsock.MaxHeaderSize + 192<<10
 const (
 	writeWait = 10 * time.Second // for every write, data and control
 	closeWait = time.Second      // for the peer's close frame once ours is sent
+
+	// Shutdown's bounds: each goodbye frame gets shutdownWriteWait to go out,
+	// and peers get shutdownGrace in all to answer before their sockets are
+	// cut, so the server stops within a second whatever its clients do.
+	shutdownWriteWait = 250 * time.Millisecond
+	shutdownGrace     = 500 * time.Millisecond
 )
 
 // Config sets the server's behaviour; the zero value of every field is a
@@ -71,6 +78,16 @@ type Config struct {
 	// for the client to close the socket, as the SDK does at once, before
 	// closing it itself (default 5s).
 	CloseGrace time.Duration
+	// InitTimeout is how long a connection may stay open without sending
+	// init before the server closes it with WebSocket status 1008 (default
+	// 30s; negative: no limit). Pings do not count: a client that answers
+	// them but never says init holds a socket for nothing.
+	InitTimeout time.Duration
+	// MaxConns caps the WebSocket connections open at once, upgrades in
+	// progress included; one more is answered HTTP 503 (0: DefaultMaxConns,
+	// below the process's open-file limit; negative: no cap). The control
+	// API is not counted, and stays reachable at the cap.
+	MaxConns int
 }
 
 func (c Config) withDefaults() Config {
@@ -98,6 +115,18 @@ func (c Config) withDefaults() Config {
 	if c.CloseGrace <= 0 {
 		c.CloseGrace = DefaultCloseGrace
 	}
+	switch {
+	case c.InitTimeout == 0:
+		c.InitTimeout = DefaultInitTimeout
+	case c.InitTimeout < 0:
+		c.InitTimeout = 0
+	}
+	switch {
+	case c.MaxConns == 0:
+		c.MaxConns = DefaultMaxConns()
+	case c.MaxConns < 0:
+		c.MaxConns = 0
+	}
 	return c
 }
 
@@ -105,7 +134,10 @@ func (c Config) withDefaults() Config {
 // gauges; everything else only grows.
 type Stats struct {
 	Upgrades      int64 `json:"upgrades"`        // WebSocket upgrades accepted
-	Refused       int64 `json:"refused"`         // upgrades answered 503 (RefuseUpgrades, or shutting down)
+	Refused       int64 `json:"refused"`         // upgrades answered 503 (RefuseUpgrades, the cap, or shutting down)
+	CapRefused    int64 `json:"cap_refused"`     // of those, refused because MaxConns connections were open
+	InitTimeouts  int64 `json:"init_timeouts"`   // connections closed for sending no init within InitTimeout
+	Oversized     int64 `json:"oversized"`       // messages or headers over the limits, answered 413 or closed 1009
 	Inits         int64 `json:"inits"`           // init answered 200
 	Denied        int64 `json:"denied"`          // init or update answered 401
 	Updates       int64 `json:"updates"`         // update answered 200
@@ -128,7 +160,7 @@ type Stats struct {
 type counters struct {
 	upgrades, refused, inits, denied, updates, messages, acks, telemetry, clientCloses,
 	aboutToExpire, expired, offloads, serverCloses, drops, textFrames, malformed, ignored,
-	active, connected atomic.Int64
+	active, connected, capRefused, initTimeouts, oversized atomic.Int64
 }
 
 // Server is a Twilsock server; see the package documentation.
@@ -142,6 +174,11 @@ type Server struct {
 	sessions  sessions
 
 	seq          atomic.Int64 // connection numbers, from 1
+	slots        atomic.Int64 // WebSocket connections open or upgrading, against MaxConns
+	frameLog     *logBudget   // ignored frames
+	clientLog    *logBudget   // failed upgrades, denials, timeouts
+	capLog       *logBudget   // upgrades refused at the cap
+	acceptLog    *logBudget   // accepts failed for want of file descriptors
 	refuseLeft   atomic.Int64
 	faultsArmed  atomic.Bool // the first initialised connection has taken the faults
 	warnedSecret sync.Once
@@ -163,11 +200,15 @@ var writeBuffers sync.Pool
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:      cfg,
-		log:      debuglog.Component(cfg.Logger, "emulator"),
-		conns:    make(map[int64]*conn),
-		shutdown: make(chan struct{}),
-		force:    make(chan struct{}),
+		cfg:       cfg,
+		log:       debuglog.Component(cfg.Logger, "emulator"),
+		conns:     make(map[int64]*conn),
+		shutdown:  make(chan struct{}),
+		force:     make(chan struct{}),
+		frameLog:  newLogBudget(frameLogBurst, frameLogWindow),
+		clientLog: newLogBudget(clientLogBurst, frameLogWindow),
+		capLog:    newLogBudget(1, capLogWindow),
+		acceptLog: newLogBudget(1, capLogWindow),
 	}
 	s.inspector = inspect.NewInspector(
 		inspect.WithSecret(cfg.Secret),
@@ -178,9 +219,10 @@ func New(cfg Config) *Server {
 	s.refuseLeft.Store(int64(cfg.RefuseUpgrades))
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: writeWait,
-		// Small: client frames are about 1 KiB, and a larger message is read
-		// straight through. The hijacked 4 KiB net/http reader is let go.
-		ReadBufferSize:  1024,
+		// Small: it is held for the life of every connection, idle or not.
+		// The SDK's init, its largest frame, is about 1.1 KiB: three reads.
+		// The hijacked 4 KiB net/http reader is let go.
+		ReadBufferSize:  512,
 		WriteBufferSize: 2048,
 		WriteBufferPool: &writeBuffers,
 		// Browsers send an Origin; the SDK runs in pages of any origin.
@@ -199,7 +241,7 @@ func New(cfg Config) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 func (s *Server) upgradeError(w http.ResponseWriter, r *http.Request, status int, reason error) {
-	s.log.Info("upgrade failed", "remote", r.RemoteAddr, "status", status, "error", reason)
+	s.limitedLog(s.clientLog, slog.LevelInfo, "upgrade failed", "remote", r.RemoteAddr, "status", status, "error", reason)
 	http.Error(w, "convctl emulator: "+reason.Error(), status)
 }
 
@@ -220,20 +262,26 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	if left := s.refuseLeft.Add(-1); left >= 0 {
 		n := s.stats.refused.Add(1)
-		s.log.Info("upgrade refused (fault)", "remote", r.RemoteAddr, "status", 503,
+		s.log.Info("upgrade refused (fault refuse-upgrades)", "remote", r.RemoteAddr, "status", 503,
 			"refused", n, "of", s.cfg.RefuseUpgrades)
 		w.Header().Set("Retry-After", "1")
-		http.Error(w, "convctl emulator: upgrade refused by --refuse-upgrades ("+strconv.FormatInt(n, 10)+" of "+strconv.Itoa(s.cfg.RefuseUpgrades)+")", http.StatusServiceUnavailable)
+		http.Error(w, "convctl emulator: upgrade refused (fault refuse-upgrades, "+strconv.FormatInt(n, 10)+" of "+strconv.Itoa(s.cfg.RefuseUpgrades)+")", http.StatusServiceUnavailable)
+		return
+	}
+	if !s.admit() {
+		s.refuseAtCap(w, r)
 		return
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		s.release()
 		return // upgradeError answered and logged it
 	}
 	c := newConn(s, ws, r.RemoteAddr)
 	if !s.register(c) {
+		s.release()
 		s.stats.refused.Add(1)
-		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(writeWait))
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(shutdownWriteWait))
 		_ = ws.Close()
 		return
 	}
@@ -263,18 +311,23 @@ func (s *Server) unregister(c *conn) {
 	delete(s.conns, c.n)
 	s.mu.Unlock()
 	s.stats.active.Add(-1)
+	s.release()
 }
 
 // Shutdown closes every connection with a close frame and waits for every
 // goroutine the server started. An initialised connection first gets a
 // Twilsock close 308 (an offload: the SDK reconnects after OffloadBackoff, as
 // it would when a real Twilsock node goes away), then every connection gets a
-// WebSocket close frame 1001. Shutdown waits for each peer's closing frame up
-// to a second; when ctx ends first, it cuts the remaining connections, waits
-// for their goroutines and returns ctx.Err(). Upgrades that arrive during or
-// after Shutdown are answered 503. The http.Server that serves this handler
-// is the caller's to shut down, after this returns: it does not track
-// hijacked connections.
+// WebSocket close frame 1001. Peers have half a second in all to answer;
+// then, or when ctx ends first, the remaining connections are cut. Shutdown
+// returns nil when it stopped within its own grace (peers that did not
+// answer in time are not the server's failure), and ctx.Err() when ctx ended
+// first. Either way it returns promptly, whatever the clients do: every
+// goodbye is written with a short deadline, and a cut socket ends both of a
+// connection's goroutines. Upgrades that arrive during or after Shutdown are
+// answered 503. The http.Server that serves this handler is the caller's to
+// shut down: it does not track hijacked connections, so it can run
+// alongside.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
@@ -286,12 +339,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.wg.Wait()
 		close(done)
 	}()
+	grace := time.NewTimer(shutdownGrace)
+	defer grace.Stop()
+	var err error
 	select {
 	case <-done:
+		s.logSuppressed()
 		return nil
+	case <-grace.C:
+		s.log.Info("shutdown: cutting the connections that did not close in time", "grace", shutdownGrace,
+			"connections", s.stats.active.Load())
 	case <-ctx.Done():
+		err = ctx.Err()
+		s.log.Info("shutdown: deadline reached, cutting the remaining connections", "connections", s.stats.active.Load())
 	}
-	s.log.Info("shutdown: deadline reached, cutting the remaining connections")
 	s.mu.Lock()
 	select {
 	case <-s.force:
@@ -303,7 +364,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	<-done // closed sockets end both goroutines promptly
-	return ctx.Err()
+	s.logSuppressed()
+	return err
 }
 
 // Stats returns the server's counters.
@@ -316,6 +378,7 @@ func (s *Server) Stats() Stats {
 		Offloads: c.offloads.Load(), ServerCloses: c.serverCloses.Load(), Drops: c.drops.Load(),
 		TextFrames: c.textFrames.Load(), Malformed: c.malformed.Load(), Ignored: c.ignored.Load(),
 		Active: c.active.Load(), Connected: c.connected.Load(),
+		CapRefused: c.capRefused.Load(), InitTimeouts: c.initTimeouts.Load(), Oversized: c.oversized.Load(),
 	}
 }
 

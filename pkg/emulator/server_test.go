@@ -225,13 +225,19 @@ func TestUpstreamMessage(t *testing.T) {
 	}
 }
 
-// A message is answered even before init: the SDK queues none, but a client
-// that sends one must not wait 30 s for nothing.
+// A message before init is refused with 400, as an update is: the SDK holds
+// its requests until init is answered, and the server never serves a
+// connection that has not authenticated.
 func TestUpstreamMessageBeforeInit(t *testing.T) {
 	ts := startServer(t, Config{})
 	c := dial(t, ts.url)
-	if r := c.roundTrip(); r.Header.HTTPStatus == nil || r.Header.HTTPStatus.Code != 404 {
-		t.Errorf("reply %s", r.RawHeader)
+	r := c.roundTrip()
+	if st := r.Header.Status; st == nil || st.Code != 400 || r.Header.HTTPStatus != nil {
+		t.Errorf("reply %s, want a 400 status and no http_status", r.RawHeader)
+	}
+	ts.stop()
+	if st := ts.Stats(); st.Messages != 0 {
+		t.Errorf("stats %+v: a message before init was served", st)
 	}
 }
 

@@ -36,6 +36,7 @@ func (r *run) tokenCause(st *twilsock.Status, what string) *Cause {
 		c.Message = "the server closed the connection: " + describeStatus(st)
 	}
 	c.Hint = r.tokenHint(st)
+	c.RegionMismatch = r.regionMismatch()
 	return c
 }
 
@@ -68,7 +69,7 @@ func (r *run) tokenHint(st *twilsock.Status) string {
 		}
 	default:
 		if code == twilsock.ErrInvalidSignature {
-			parts = append(parts, fmt.Sprintf("signature not verified: no secret was given (--secret-env or --secret-file) to check it; 20107 means the secret that signed it is not the secret of API key %s", key))
+			parts = append(parts, fmt.Sprintf("signature not verified: no API key secret was given to check it; 20107 means the secret that signed it is not the secret of API key %s", key))
 		}
 	}
 
@@ -113,11 +114,11 @@ func (r *run) tokenHint(st *twilsock.Status) string {
 			parts = append(parts, fmt.Sprintf("the token looks valid here; Twilio error %d (%s) usually means: %s", code, info.Name, info.Cause))
 		}
 	}
-	if tr, ur := tokenRegion(rep), urlRegion(r.cfg.URL); tr != "" && ur != "" && tr != ur {
-		parts = append(parts, fmt.Sprintf("the token is for region %s (twr) but the URL is region %s: connect with --region %s, or mint the token for %s", tr, ur, tr, ur))
+	if m := r.regionMismatch(); m != nil {
+		parts = append(parts, fmt.Sprintf("the token is for region %s (twr) but the URL is region %s: connect to region %s's URL, or mint the token for %s", m.Token, m.URL, m.Token, m.URL))
 	}
 	if len(parts) == 0 {
-		return "run `convctl token inspect` on the token, with --secret-env, to see what the server objects to"
+		return "inspect the token, with its API key secret, to see what the server objects to"
 	}
 	return strings.Join(parts, "; ")
 }
@@ -135,14 +136,22 @@ func (r *run) expiryHint(c *Cause) string {
 	if r.warnedExpiry != nil {
 		exp = r.warnedExpiry
 	}
-	if exp != nil {
+	early := exp != nil && r.closedAt != nil && r.closedAt.Before(*exp)
+	switch {
+	case early:
+		parts = append(parts, fmt.Sprintf("the server closed with %d at %s, %s before the token's exp (%s) by this machine's clock: its clock runs ahead of this machine's, or it ended the session early for its own reasons",
+			twilsock.CloseTokenExpired, r.closedAt.UTC().Format(time.RFC3339), roundDur(exp.Sub(*r.closedAt)), exp.UTC().Format(time.RFC3339)))
+	case exp != nil:
 		parts = append(parts, fmt.Sprintf("the token expired at %s", exp.UTC().Format(time.RFC3339)))
 	}
 	switch {
 	case r.aboutToExpire == nil:
 		s := "the server never sent token_about_to_expire before it expired"
+		if early {
+			s = "the server never sent token_about_to_expire before it closed"
+		}
 		if r.cfg.Renew {
-			s += ", so --renew had nothing to act on"
+			s += ", so renewing had nothing to act on"
 		}
 		parts = append(parts, s)
 	default:
@@ -152,15 +161,15 @@ func (r *run) expiryHint(c *Cause) string {
 		}
 		switch {
 		case !r.cfg.Renew:
-			s += ", but nothing renewed the token: an app must call updateToken on tokenAboutToExpire (try --renew)"
+			s += ", but renewing was off and nothing renewed the token: an app must call updateToken on tokenAboutToExpire"
 		case r.renewErr != nil:
-			s += fmt.Sprintf(" and --renew could not fetch a fresh token: %v", r.renewErr)
+			s += fmt.Sprintf(" and renewing could not fetch a fresh token: %v", r.renewErr)
 		case r.renewedSameExp:
-			s += " and --renew sent update, but the token source returned a token that expires no later: it hands out the same token instead of minting a new one"
+			s += " and renewing sent update, but the token source returned a token that expires no later: it hands out the same token instead of minting a new one"
 		case r.updatesAccepted > 0:
 			s += " and the server accepted the renewed token, yet expired the session anyway"
 		default:
-			s += " and --renew sent update, but no reply came before expiry"
+			s += " and renewing sent update, but no reply came before expiry"
 		}
 		parts = append(parts, s)
 	}
@@ -174,9 +183,9 @@ func upgradeHint(status int) string {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusProxyAuthRequired:
 		return "the upgrade itself was refused: Twilsock sends no credentials on the upgrade, so a proxy or firewall in between is blocking it"
 	case status == http.StatusNotFound:
-		return "nothing serves Twilsock at this path: check --url (it ends in /v3/wsconnect)"
+		return "nothing serves Twilsock at this path: check the URL (Twilsock's path is /v3/wsconnect)"
 	case status == http.StatusBadRequest || status == http.StatusUpgradeRequired || status == http.StatusMethodNotAllowed:
-		return "the server does not take WebSocket upgrades at this URL: check --url and any proxy in between"
+		return "the server does not take WebSocket upgrades at this URL: check the URL and any proxy in between"
 	case status >= 300 && status < 400:
 		return "the server redirected the upgrade; WebSocket clients do not follow redirects: use the final URL"
 	case status == http.StatusSwitchingProtocols:
@@ -189,10 +198,12 @@ func dialHint(phase Phase, err error, rawURL string) string {
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
 	switch {
+	case outOfFDs(err):
+		return "this machine ran out of file descriptors (the process's open-file limit, or the system's), so no socket could be opened and the server was never reached: raise the limit (ulimit -n) or close connections this process holds"
 	case errors.As(err, &dnsErr):
-		return "check the host name; Twilio's is tsock.<region>.twilio.com (--region), and this machine's resolver"
+		return "check the host name (Twilio's is tsock.<region>.twilio.com) and this machine's resolver"
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "is the server running, and is the port right? (convctl serve prints its URL)"
+		return "nothing is listening there: is the server running, and is the port right?"
 	case errors.As(err, &certErr):
 		return "the certificate does not verify: a TLS-inspecting proxy must have its CA trusted on this machine"
 	case phase == PhaseTLS:
@@ -203,6 +214,21 @@ func dialHint(phase Phase, err error, rawURL string) string {
 		return "a firewall may block the connection, or the host is down"
 	}
 	return "check the network path to " + hostOf(rawURL)
+}
+
+// outOfFDs reports whether err is this machine running out of file
+// descriptors: EMFILE for the process, ENFILE for the system.
+func outOfFDs(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
+
+// regionMismatch is the token's region and the URL's when they differ.
+func (r *run) regionMismatch() *RegionMismatch {
+	tr, ur := tokenRegion(r.tokenRep), urlRegion(r.cfg.URL)
+	if tr == "" || ur == "" || tr == ur {
+		return nil
+	}
+	return &RegionMismatch{Token: tr, URL: ur}
 }
 
 // describeSocketError says how an open connection ended, and whether the

@@ -68,7 +68,8 @@ type Config struct {
 	Hold time.Duration
 	// UpdateToken fetches a fresh token once connected and sends update.
 	UpdateToken bool
-	// Renew fetches a fresh token and sends update on tokenAboutToExpire.
+	// Renew fetches a fresh token and sends update on tokenAboutToExpire,
+	// at most once a second however often the server asks.
 	Renew bool
 	// NoReconnect stops at the first failure instead of retrying.
 	NoReconnect bool
@@ -94,8 +95,9 @@ type Config struct {
 	// transition at debug level. Nil logs nothing.
 	Logger *slog.Logger
 	// Observer is called from Run's goroutine, in order, for every state
-	// change and event as it happens. It must not block for long: the
-	// connection is not read while it runs.
+	// change and event as it happens; of an event folded into a count (see
+	// Event), only when its count reaches a power of two. It must not block
+	// for long: the connection is not read while it runs.
 	Observer func(Update)
 
 	// Now is the wall clock for judging tokens and the server's Date header

@@ -42,7 +42,17 @@
 // or TLS caused is a Cause of kind proxy or tls, with netpath's words.
 //
 // The run is bounded: Run returns within Config.Timeout plus about a
-// second whatever the peer does, and leaves no goroutine behind.
+// second whatever the peer does, and leaves no goroutine behind. So is the
+// Report, however fast a peer floods: an event repeated more than FoldAfter
+// times grows a count (Event.Count, Event.LastAtMS) instead of the list,
+// every list keeps its first and latest entries up to a bound (MaxStates and
+// the rest) and counts the rest in Report.Omitted, and text a peer supplied
+// is cut to MaxMessageBytes. The reader holds at most a couple of messages
+// ahead of the state machine, so a flood is held back by TCP, not buffered.
+//
+// Hints say what to change in an app's or a deployment's terms, never a
+// command's flags; the facts a command needs to word its own advice are in
+// the Report (Renew, RegionMismatch, Token.Signature, Cause.Phase).
 //
 // Concurrency: Run is safe to call from several goroutines at once; each
 // call is independent. Within a run, one goroutine (the caller's) drives the

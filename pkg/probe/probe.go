@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -31,6 +32,10 @@ const (
 
 var errRunTimeout = errors.New("probe: run timed out")
 
+// renewEvery is the least time between two renewals: a server asks once
+// per token, a few minutes before it expires.
+const renewEvery = time.Second
+
 // conversationsMessageTypes are the notification types the Conversations
 // client registers for (docs/protocol.md, "Client to server").
 var conversationsMessageTypes = []string{
@@ -43,6 +48,24 @@ var conversationsMessageTypes = []string{
 // only for a bad Config (ErrConfig) or when the first token cannot be had
 // (ErrToken); every other outcome, including failure, is in the Report.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
+	return runWith(ctx, cfg, nil)
+}
+
+// dialFunc opens one attempt's WebSocket; (*run).dial is the real one.
+type dialFunc func(r *run, ctx context.Context, a *attempt) (wsConn, *http.Response, error)
+
+// runWith is Run with the WebSocket dial replaced (nil: the network), for
+// tests that script the peer without one.
+func runWith(ctx context.Context, cfg Config, dial dialFunc) (*Report, error) {
+	if dial == nil {
+		dial = func(r *run, ctx context.Context, a *attempt) (wsConn, *http.Response, error) {
+			ws, resp, err := r.dial(ctx, a)
+			if err != nil {
+				return nil, resp, err
+			}
+			return ws, resp, nil
+		}
+	}
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -57,6 +80,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r := &run{
 		cfg:      cfg,
 		dialer:   dialer,
+		dialWS:   dial,
 		ctx:      runCtx,
 		parent:   ctx,
 		deadline: deadline,
@@ -65,6 +89,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		bo:       backoff{policy: cfg.Backoff},
 		log:      debuglog.Component(cfg.Logger, "probe"),
 		flog:     debuglog.Component(cfg.Logger, "frame"),
+		eventAt:  map[eventKey]int{},
+		occurred: map[eventKey]int{},
+		perName:  map[string]int{},
 	}
 	r.rep = Report{
 		URL:         cfg.URL,
@@ -74,6 +101,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		InnerStates: []InnerChange{},
 		PingsMS:     []float64{},
 		Warnings:    []string{},
+		Renew:       cfg.Renew,
 	}
 	tok, err := r.fetchToken()
 	if err != nil {
@@ -87,6 +115,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 type run struct {
 	cfg      Config
+	dialWS   dialFunc
 	ctx      context.Context
 	parent   context.Context // the caller's: its end is an interruption, not a timeout
 	deadline time.Time       // the run's, also on the monotonic clock
@@ -94,9 +123,14 @@ type run struct {
 	log      *slog.Logger
 	flog     *slog.Logger
 
-	rep    Report
-	inner  Inner
-	public State
+	rep      Report
+	omitted  Omitted
+	eventAt  map[eventKey]int // the latest entry of each kind of event
+	occurred map[eventKey]int // how often each kind with an entry happened
+	perName  map[string]int   // entries per event name
+	retries  int              // reconnects scheduled, counting omitted ones
+	inner    Inner
+	public   State
 
 	token        string
 	tokenRep     *inspect.Report
@@ -112,16 +146,23 @@ type run struct {
 	firstConnected            time.Time
 	updateDone                bool
 
-	lastFail *Cause // why the latest attempt failed
-	lost     *Cause // what ended a connected session, until a reconnect recovers it
-	terminal *Cause // a failure that ends the run (denied, close 401/410, unsupported)
+	lastFail   *Cause // why the latest attempt failed
+	lastFailAt int    // the attempt (1, 2, …) lastFail is about
+	lost       *Cause // what ended a connected session, until a reconnect recovers it
+	// lostRetries is r.retries when the session was lost: the reconnects
+	// after it are the ones that brought it back.
+	lostRetries int
+	terminal    *Cause // a failure that ends the run (denied, close 401/410, unsupported)
 
 	// For explaining an expiry.
 	aboutToExpire   *time.Time // wall clock when tokenAboutToExpire came
+	closedAt        *time.Time // wall clock when the server closed with 410
 	warnedExpiry    *time.Time // expiry of the token in use when tokenAboutToExpire came
 	renewErr        error
 	renewedSameExp  bool
 	updatesAccepted int
+	lastRenew       time.Time // when renewing last fetched a token
+	renewsSkipped   int       // token_about_to_expire that came too soon after a renewal
 }
 
 func (r *run) since() time.Duration { return time.Since(r.start) }
@@ -163,21 +204,103 @@ func (r *run) enter(s Inner) {
 	old := r.inner
 	r.inner = s
 	pub := s.Public()
-	r.rep.InnerStates = append(r.rep.InnerStates, InnerChange{State: s, Public: pub, AtMS: ms(at)})
+	r.rep.InnerStates = appendBounded(r.rep.InnerStates, InnerChange{State: s, Public: pub, AtMS: ms(at)}, MaxInnerStates, &r.omitted.InnerStates)
 	changed := len(r.rep.States) == 0 || pub != r.public
 	if changed {
 		r.public = pub
-		r.rep.States = append(r.rep.States, StateChange{State: pub, AtMS: ms(at)})
+		r.rep.States = appendBounded(r.rep.States, StateChange{State: pub, AtMS: ms(at)}, MaxStates, &r.omitted.States)
 	}
 	r.log.Debug("state", "from", string(old), "to", string(s), "public", string(pub), "public_changed", changed)
 	r.emit(Update{Kind: UpdateState, Inner: s, State: pub, PublicChanged: changed})
 }
 
+// event records e. The first FoldAfter occurrences of an event (same name,
+// message and codes) are entries of their own, as the SDK emits them; a
+// further repeat right after the last one folds into it, as does, once its
+// name has MaxEventsPerName entries, a repeat of any earlier one; a new kind
+// past that bound is only counted. So a peer that floods frames grows a
+// count, not the report. The observer hears of a folded repeat when its
+// count reaches a power of two.
 func (r *run) event(e Event) {
-	e.AtMS = ms(r.since())
+	at := ms(r.since())
+	e.Message = clip(e.Message)
+	k := keyOf(&e)
+	full := r.perName[e.Name] >= MaxEventsPerName
+	i, ok := r.eventAt[k]
+	if ok {
+		r.occurred[k]++
+	}
+	if ok && (full || (i == len(r.rep.Events)-1 && r.occurred[k] > FoldAfter)) {
+		ev := &r.rep.Events[i]
+		ev.Count = max(ev.Count, 1) + 1
+		ev.LastAtMS = &at
+		if ev.Count&(ev.Count-1) == 0 {
+			cp := *ev
+			r.emit(Update{Kind: UpdateEvent, Event: &cp})
+		}
+		return
+	}
+	if full {
+		r.omitted.Events++
+		return
+	}
+	e.AtMS = at
+	r.eventAt[k] = len(r.rep.Events)
+	r.occurred[k] = max(r.occurred[k], 1)
+	r.perName[e.Name]++
 	r.rep.Events = append(r.rep.Events, e)
 	r.log.Debug("event", "name", e.Name, "message", e.Message)
 	r.emit(Update{Kind: UpdateEvent, Event: &e})
+}
+
+// eventKey is what makes two events the same for folding.
+type eventKey struct {
+	name, message        string
+	terminal             int // 0 unset, 1 false, 2 true
+	httpStatus, twilioEr int
+}
+
+func keyOf(e *Event) eventKey {
+	k := eventKey{name: e.Name, message: e.Message, httpStatus: -1, twilioEr: -1}
+	if e.Terminal != nil {
+		k.terminal = 1
+		if *e.Terminal {
+			k.terminal = 2
+		}
+	}
+	if e.HTTPStatus != nil {
+		k.httpStatus = *e.HTTPStatus
+	}
+	if e.TwilioError != nil {
+		k.twilioEr = *e.TwilioError
+	}
+	return k
+}
+
+// appendBounded appends v to s, which it keeps to at most n entries: the
+// first n/2 and the most recent ones, counting in *omitted those dropped
+// from the middle.
+func appendBounded[T any](s []T, v T, n int, omitted *int) []T {
+	if len(s) >= n {
+		h := n / 2
+		copy(s[h:], s[h+1:])
+		s = s[:len(s)-1]
+		*omitted++
+	}
+	return append(s, v)
+}
+
+// clip cuts a peer-supplied text to MaxMessageBytes (on a rune boundary)
+// and copies it, so a kept message never pins a large frame in memory.
+func clip(s string) string {
+	if len(s) <= MaxMessageBytes {
+		return strings.Clone(s)
+	}
+	cut := MaxMessageBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.Clone(s[:cut]) + "…"
 }
 
 func (r *run) phaseDone(p Phase, d time.Duration) {
@@ -190,6 +313,10 @@ func (r *run) warn(msg string) {
 		if w == msg {
 			return
 		}
+	}
+	if len(r.rep.Warnings) >= MaxWarnings {
+		r.omitted.Warnings++
+		return
 	}
 	r.rep.Warnings = append(r.rep.Warnings, msg)
 	r.log.Warn(msg)
@@ -243,13 +370,14 @@ func (r *run) inspectToken(tok string) *inspect.Report {
 
 // preflight warns about what will go wrong before it does.
 func (r *run) preflight() {
-	if tr, ur := tokenRegion(r.tokenRep), urlRegion(r.cfg.URL); tr != "" && ur != "" && tr != ur {
-		r.warn(fmt.Sprintf("the token is for region %s (header twr) but the URL is in region %s", tr, ur))
+	if m := r.regionMismatch(); m != nil {
+		r.rep.RegionMismatch = m
+		r.warn(fmt.Sprintf("the token is for region %s (header twr) but the URL is in region %s", m.Token, m.URL))
 	}
 	if exp := r.tokenRep.ExpiresAt; exp != nil && r.cfg.Hold > 0 && !r.cfg.Renew {
 		now := r.cfg.Now()
 		if left := exp.Sub(now); left > 0 && left < r.cfg.Hold {
-			r.warn(fmt.Sprintf("the token expires in %s, before --hold ends, and renewing is off: expect close 410", roundDur(left)))
+			r.warn(fmt.Sprintf("the token expires in %s, before the hold ends, and renewing is off: expect close 410 unless the app calls updateToken", roundDur(left)))
 		}
 	}
 }
@@ -276,8 +404,9 @@ func (r *run) loop() {
 			r.enter(InnerRetrying)
 		}
 		delay := r.bo.next(r.cfg.Rand())
-		rc := Reconnect{Attempt: len(r.rep.Reconnects) + 1, DelayMS: ms(delay), Error: st.reason}
-		r.rep.Reconnects = append(r.rep.Reconnects, rc)
+		r.retries++
+		rc := Reconnect{Attempt: r.retries, DelayMS: ms(delay), Error: clip(st.reason)}
+		r.rep.Reconnects = appendBounded(r.rep.Reconnects, rc, MaxReconnects, &r.omitted.Reconnects)
 		r.log.Debug("retry", "attempt", rc.Attempt, "delay", delay, "error", rc.Error)
 		r.emit(Update{Kind: UpdateRetry, Reconnect: &rc, Duration: delay})
 		t := time.NewTimer(delay)
@@ -316,7 +445,7 @@ func (r *run) attempt() step {
 	a := &attempt{n: len(r.attempts) + 1, start: time.Now(), phase: PhaseDNS}
 	r.attempts = append(r.attempts, a)
 	r.rep.Attempts = a.n
-	ws, resp, err := r.dial(r.ctx, a)
+	ws, resp, err := r.dialWS(r, r.ctx, a)
 	if resp != nil {
 		r.noteDate(resp)
 	}
@@ -354,9 +483,10 @@ func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
 		r.rep.Upgrade = upgradeFailure(resp)
 	}
 	if r.runOver(err) {
-		r.lastFail = r.timeoutCause(phase)
 		if phase == PhaseProxy {
-			r.lastFail = r.proxyTimeoutCause(a)
+			r.setFail(r.proxyTimeoutCause(a))
+		} else {
+			r.setFail(r.timeoutCause(phase))
 		}
 		return done
 	}
@@ -365,6 +495,9 @@ func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
 		err = fmt.Errorf("timed out: %w", err)
 	}
 	desc := describeDialError(err, resp, r.cfg.URL)
+	if outOfFDs(err) {
+		desc = "this machine ran out of file descriptors: " + desc
+	}
 	c := &Cause{Kind: CauseNetwork, Message: fmt.Sprintf("%s failed: %s", phase, desc), Phase: phase}
 	if resp != nil && errors.Is(err, websocket.ErrBadHandshake) {
 		c.HTTPStatus = intp(resp.StatusCode)
@@ -376,7 +509,7 @@ func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
 		c = nc
 		desc = nc.Message
 	}
-	r.lastFail = c
+	r.setFail(c)
 	// As the SDK reports a socket error: non-terminal, no HTTP status or
 	// Twilio code (those are for Twilsock replies); the status is in the message.
 	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), Message: "Socket error: " + desc})
@@ -476,111 +609,144 @@ func (r *run) logFrame(dir string, b []byte) {
 	r.flog.Debug(dir, attrs...)
 }
 
-// serve runs one open connection until it ends.
+// serve runs one open connection until it ends: it waits for the next
+// thing to happen (openConn.next) and handles it, until a handler ends the
+// connection or the run is over.
 func (r *run) serve(s *session, a *attempt) step {
-	var (
-		holdT, pingT *time.Timer
-		holdPassed   bool
-	)
-	defer func() {
-		for _, t := range []*time.Timer{holdT, pingT} {
-			if t != nil {
-				t.Stop()
-			}
-		}
-		s.close()
-	}()
-	timerC := func(t *time.Timer) <-chan time.Time {
-		if t == nil {
-			return nil
-		}
-		return t.C
-	}
-	connected := func() {
-		if holdT == nil {
-			holdT = time.NewTimer(time.Until(r.firstConnected.Add(r.cfg.Hold)))
-		}
-		if pingT == nil && r.cfg.PingInterval > 0 {
-			pingT = time.NewTimer(r.cfg.PingInterval)
-		}
-	}
-	// After each event: if connected, idle and the hold is over, leave.
-	settle := func() (step, bool) {
-		if r.inner == InnerConnected && holdPassed && s.pendingID == "" {
-			r.disconnect(s)
-			return done, true
-		}
-		return step{}, false
-	}
-
-	handle := func(in inbound) (step, bool) {
-		if st, end := r.onMessage(s, a, in); end {
-			return st, true
-		}
-		if r.inner == InnerConnected || r.inner == InnerUpdating {
-			connected()
-		}
-		return settle()
-	}
-
+	c := &openConn{r: r, s: s, a: a}
+	defer c.stop()
 	for {
 		if r.over() {
 			return r.endRun(s)
 		}
-		select {
-		case <-r.ctx.Done():
-			return r.endRun(s)
-
-		case in := <-s.in:
-			if st, end := handle(in); end {
-				return st
-			}
-
-		case <-s.done:
-			// The reader may have queued frames before it hit the end of
-			// the stream (a reply, then the cut): they happened first.
-			for pending := true; pending; {
-				select {
-				case in := <-s.in:
-					if st, end := handle(in); end {
-						return st
-					}
-				default:
-					pending = false
-				}
-			}
-			return r.socketLost(s, a)
-
-		case <-s.reqC():
-			st, end := r.requestTimedOut(s, a)
-			if end {
-				return st
-			}
-
-		case <-timerC(holdT):
-			holdPassed = true
-			if st, end := settle(); end {
-				return st
-			}
-
-		case <-timerC(pingT):
-			if s.pingOut >= r.cfg.PingMisses {
-				return r.peerDead(s)
-			}
-			r.ping(s)
-			pingT.Reset(r.cfg.PingInterval)
-
-		case p := <-s.pongs:
-			if sent, ok := s.pingSent[string(p.data)]; ok {
-				delete(s.pingSent, string(p.data))
-				s.pingOut = 0
-				rtt := p.at.Sub(sent)
-				r.rep.PingsMS = append(r.rep.PingsMS, ms(rtt))
-				r.log.Debug("pong", "rtt_ms", ms(rtt))
-				r.emit(Update{Kind: UpdatePing, Duration: rtt})
-			}
+		if st, end := c.next(); end {
+			return st
 		}
 	}
+}
+
+// openConn is what serving one connection keeps between events: the timers
+// that start once it is connected.
+type openConn struct {
+	r *run
+	s *session
+	a *attempt
+
+	hold       *time.Timer // fires when the hold is over
+	ping       *time.Timer // fires when the next ping is due (PingInterval > 0)
+	holdPassed bool
+}
+
+func (c *openConn) stop() {
+	for _, t := range []*time.Timer{c.hold, c.ping} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	c.s.close()
+}
+
+// next waits for one thing to happen on the connection and handles it.
+// end reports that the connection is over, st what follows.
+func (c *openConn) next() (st step, end bool) {
+	r, s := c.r, c.s
+	select {
+	case <-r.ctx.Done():
+		return r.endRun(s), true
+	case in := <-s.in:
+		return c.handle(in)
+	case <-s.done:
+		return c.readerDone(), true
+	case <-s.reqC():
+		return r.requestTimedOut(s, c.a)
+	case <-timerC(c.hold):
+		c.holdPassed = true
+		return c.settle()
+	case <-timerC(c.ping):
+		return c.pingDue()
+	case p := <-s.pongs:
+		c.pong(p)
+		return step{}, false
+	}
+}
+
+// handle is one message from the server.
+func (c *openConn) handle(in inbound) (step, bool) {
+	if st, end := c.r.onMessage(c.s, c.a, in); end {
+		return st, true
+	}
+	if c.r.inner == InnerConnected || c.r.inner == InnerUpdating {
+		c.startTimers()
+	}
+	return c.settle()
+}
+
+// startTimers starts the hold and ping timers the first time the
+// connection is up.
+func (c *openConn) startTimers() {
+	if c.hold == nil {
+		c.hold = time.NewTimer(time.Until(c.r.firstConnected.Add(c.r.cfg.Hold)))
+	}
+	if c.ping == nil && c.r.cfg.PingInterval > 0 {
+		c.ping = time.NewTimer(c.r.cfg.PingInterval)
+	}
+}
+
+// settle leaves after each event if the connection is up and idle and the
+// hold is over.
+func (c *openConn) settle() (step, bool) {
+	if c.r.inner == InnerConnected && c.holdPassed && c.s.pendingID == "" {
+		c.r.disconnect(c.s)
+		return done, true
+	}
+	return step{}, false
+}
+
+// readerDone: the reader returned. It may have queued messages before it
+// hit the end of the stream (a reply, then the cut): they happened first.
+func (c *openConn) readerDone() step {
+	for {
+		select {
+		case in := <-c.s.in:
+			if st, end := c.handle(in); end {
+				return st
+			}
+		default:
+			return c.r.socketLost(c.s, c.a)
+		}
+	}
+}
+
+// pingDue pings, or declares the peer dead after PingMisses unanswered pings.
+func (c *openConn) pingDue() (step, bool) {
+	if c.s.pingOut >= c.r.cfg.PingMisses {
+		return c.r.peerDead(c.s), true
+	}
+	c.r.ping(c.s)
+	c.ping.Reset(c.r.cfg.PingInterval)
+	return step{}, false
+}
+
+// pong records the round trip of a ping we sent.
+func (c *openConn) pong(p inbound) {
+	r, s := c.r, c.s
+	sent, ok := s.pingSent[string(p.data)]
+	if !ok {
+		return
+	}
+	delete(s.pingSent, string(p.data))
+	s.pingOut = 0
+	rtt := p.at.Sub(sent)
+	r.rep.PingsMS = appendBounded(r.rep.PingsMS, ms(rtt), MaxPings, &r.omitted.Pings)
+	r.log.Debug("pong", "rtt_ms", ms(rtt))
+	r.emit(Update{Kind: UpdatePing, Duration: rtt})
+}
+
+func timerC(t *time.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C
 }
 
 func (r *run) ping(s *session) {
@@ -632,7 +798,14 @@ func (r *run) onMessage(s *session, a *attempt, in inbound) (st step, end bool) 
 			}
 			r.event(Event{Name: EventTokenAboutToExpire})
 			if r.cfg.Renew && r.inner == InnerConnected {
-				r.update(s, "renew")
+				// A server that repeats token_about_to_expire must not
+				// turn the token source (a command, a URL) into a flood.
+				if !r.lastRenew.IsZero() && time.Since(r.lastRenew) < renewEvery {
+					r.renewsSkipped++
+				} else {
+					r.lastRenew = time.Now()
+					r.update(s, "renew")
+				}
 			}
 		}
 		return step{}, false
@@ -679,7 +852,7 @@ func (r *run) initReply(s *session, a *attempt, f *twilsock.Frame, rtt time.Dura
 		c.Message = "the server answered init with " + describeStatus(st)
 		c.Hint = "the service failed to accept the connection; the SDK retries with backoff. If it persists, check status.twilio.com"
 	}
-	r.lastFail = c
+	r.setFail(c)
 	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), HTTPStatus: code, TwilioError: terr,
 		Message: "Connection error: " + describeStatus(st)})
 	r.closeSocket(s, true)
@@ -699,7 +872,8 @@ func (r *run) onConnected(s *session, a *attempt, h *twilsock.Header) {
 	}
 	r.enter(InnerConnected)
 	if r.lost != nil {
-		r.warn(fmt.Sprintf("%s; it came back after %d reconnect(s)", r.lost.Message, len(r.rep.Reconnects)))
+		n := r.retries - r.lostRetries
+		r.warn(fmt.Sprintf("%s; it came back after %d %s", r.lost.Message, n, plural(n, "reconnect", "reconnects")))
 		r.lost = nil
 	}
 	if !r.everConnected {
@@ -791,6 +965,8 @@ func (r *run) serverClose(s *session, f *twilsock.Frame) step {
 	case twilsock.CloseActionDisconnect:
 		r.enter(InnerWaitSocketClosed)
 		if code == twilsock.CloseTokenExpired {
+			now := r.cfg.Now()
+			r.closedAt = &now
 			r.event(Event{Name: EventTokenExpired})
 		}
 		r.closeSocket(s, false)
@@ -831,9 +1007,9 @@ func (r *run) serverClose(s *session, f *twilsock.Frame) step {
 		cause.Hint = "the SDK treats an unknown close code like an offload and reconnects"
 	}
 	if wasConnected {
-		r.lost = cause
+		r.loseSession(cause)
 	}
-	r.lastFail = cause
+	r.setFail(cause)
 	r.waitDisconnect()
 	if r.over() {
 		return done
@@ -872,9 +1048,9 @@ func (r *run) socketLost(s *session, a *attempt) step {
 		c.Hint = "the server closed the WebSocket without a Twilsock close frame; the SDK reconnects with backoff"
 	}
 	if phase == "" {
-		r.lost = c
+		r.loseSession(c)
 	}
-	r.lastFail = c
+	r.setFail(c)
 	// The SDK emits no connectionError when an open socket closes: it goes
 	// straight to retrying (docs/protocol.md, "Observed behaviour", scenario f).
 	s.close()
@@ -884,14 +1060,33 @@ func (r *run) socketLost(s *session, a *attempt) step {
 	return retry(desc)
 }
 
+// setFail records why the current attempt failed.
+func (r *run) setFail(c *Cause) {
+	r.lastFail = c
+	r.lastFailAt = len(r.attempts)
+}
+
+// loseSession records what ended a connected session.
+func (r *run) loseSession(c *Cause) {
+	r.lost = c
+	r.lostRetries = r.retries
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // peerDead: pings went unanswered; the SDK would still think it was connected.
 func (r *run) peerDead(s *session) step {
 	silent := time.Duration(s.pingOut) * r.cfg.PingInterval
 	c := &Cause{Kind: CauseNetwork,
 		Message: fmt.Sprintf("the peer stopped answering: %d pings in a row got no pong (%s)", s.pingOut, silent),
 		Hint:    "the connection is half-open (a NAT, proxy or load balancer dropped it silently); the SDK sends no pings and would sit 'connected' on a dead socket"}
-	r.lost = c
-	r.lastFail = c
+	r.loseSession(c)
+	r.setFail(c)
 	r.event(Event{Name: EventPeerUnresponsive, Message: c.Message})
 	s.close()
 	if r.over() {
@@ -910,8 +1105,8 @@ func (r *run) requestTimedOut(s *session, a *attempt) (step, bool) {
 		return step{}, false
 	}
 	r.enter(InnerError)
-	r.lastFail = &Cause{Kind: CauseTimeout, Phase: PhaseInit, Message: msg,
-		Hint: "the server accepted the WebSocket but never answered init"}
+	r.setFail(&Cause{Kind: CauseTimeout, Phase: PhaseInit, Message: msg,
+		Hint: "the server accepted the WebSocket but never answered init"})
 	r.event(Event{Name: EventConnectionError, Terminal: boolp(false), Message: msg})
 	r.closeSocket(s, true)
 	return retry(msg), true
@@ -927,7 +1122,7 @@ func (r *run) endRun(s *session) step {
 		r.disconnect(s)
 	default:
 		if r.inner == InnerInitialising {
-			r.lastFail = r.timeoutCause(PhaseInit)
+			r.setFail(r.timeoutCause(PhaseInit))
 		}
 		r.enter(InnerDisconnecting)
 		r.closeSocket(s, true)
@@ -988,13 +1183,22 @@ func (r *run) timeoutCause(phase Phase) *Cause {
 	case PhaseTLS:
 		c.Hint = "the TLS handshake did not finish: a proxy or middlebox may be intercepting"
 	case PhaseUpgrade:
-		c.Hint = "the server took the HTTP request but never answered the WebSocket upgrade: a proxy may not pass WebSockets"
+		c.Hint = "the TCP connection opened but nothing answered the WebSocket upgrade: a server out of file descriptors or overloaded still has its kernel accept connections it never serves; else a proxy in between may not pass WebSockets"
 	case PhaseInit:
 		c.Hint = "the WebSocket opened but init was never answered: the server is not speaking Twilsock, or is overloaded"
 	}
 	prev := r.lastFail
 	if prev == r.lost {
 		prev = nil // finish tells of the lost session itself
+	}
+	if prev != nil && prev.Kind == CauseProtocol && r.lastFailAt == len(r.attempts) {
+		// This attempt's server answered with something that is not
+		// Twilsock and nothing valid followed: that is the failure, and
+		// the deadline only ended the wait for a valid answer.
+		cp := *prev
+		cp.Phase = phase
+		cp.Message += fmt.Sprintf("; no valid reply followed: the run %s waiting for one", what)
+		return &cp
 	}
 	if prev != nil && prev.Kind != CauseTimeout && phase != PhaseInit {
 		// Earlier attempts failed for a reason; the deadline merely cut the
@@ -1003,15 +1207,15 @@ func (r *run) timeoutCause(phase Phase) *Cause {
 		cp.Message += fmt.Sprintf("; then the run %s during the next attempt's %s phase", strings.TrimSuffix(what, fmt.Sprintf(" after %s", roundDur(r.cfg.Timeout))), phase)
 		return &cp
 	}
-	if prev != nil && prev.Kind != CauseTimeout {
+	if prev != nil && prev.Kind != CauseTimeout && r.lastFailAt < len(r.attempts) {
 		c.Message += "; the attempt before failed: " + prev.Message
 	}
 	return c
 }
 
 func (r *run) protocolNote(msg string) {
-	r.lastFail = &Cause{Kind: CauseProtocol, Message: "the server sent a frame that is not Twilsock: " + msg,
-		Hint: "the peer is not a Twilsock server, or something between rewrote the frames"}
+	r.setFail(&Cause{Kind: CauseProtocol, Message: "the server sent a frame that is not Twilsock: " + clip(msg),
+		Hint: "the peer is not a Twilsock server, or something between rewrote the frames"})
 }
 
 // noteDate records the clock skew from an upgrade response's Date header.
@@ -1068,6 +1272,9 @@ func (r *run) finish() *Report {
 	if rep.Cause != nil && rep.Cause.Kind == CauseTokenExpired {
 		rep.Cause.Hint = r.expiryHint(rep.Cause)
 	}
+	if r.renewsSkipped > 0 {
+		r.warn(fmt.Sprintf("the server sent token_about_to_expire %d more %s within %s of a renewal; those were not renewed, so the token source is asked at most once per %s", r.renewsSkipped, plural(r.renewsSkipped, "time", "times"), renewEvery, renewEvery))
+	}
 	if skew := rep.ClockSkewSeconds; skew != nil && (*skew >= 5 || *skew <= -5) {
 		r.warn(fmt.Sprintf("this machine's clock is %s the server's by %.0fs (its Date header): tokens may look expired or not yet valid", aheadBehind(*skew), abs(*skew)))
 	}
@@ -1085,6 +1292,13 @@ func (r *run) finish() *Report {
 		rep.Timing = Timing{DNS: conv(a.dns), TCP: conv(a.tcp), TLS: conv(a.tls),
 			Upgrade: conv(a.upgrade), Init: conv(a.init), Connected: conv(a.connected), Proxy: conv(a.proxy)}
 		rep.Network = a.path
+	}
+	if r.omitted != (Omitted{}) {
+		o := r.omitted
+		rep.Omitted = &o
+		n := o.States + o.InnerStates + o.Events + o.Reconnects + o.Pings + o.Warnings
+		// Past MaxWarnings on purpose: this one says the report is cut.
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the report leaves out %d %s to stay bounded (see omitted): the peer caused more than it keeps", n, plural(n, "entry", "entries")))
 	}
 	rep.DurationMS = ms(r.since())
 	return rep
@@ -1117,13 +1331,13 @@ func statusText(st *twilsock.Status) string {
 		return "no status"
 	}
 	if st.Description != "" {
-		return st.Description
+		return clip(st.Description)
 	}
 	if st.ErrorCode != 0 {
 		return twilsock.Describe(st.ErrorCode)
 	}
 	if st.Status != "" {
-		return st.Status
+		return clip(st.Status)
 	}
 	return http.StatusText(st.Code)
 }
@@ -1134,7 +1348,7 @@ func describeStatus(st *twilsock.Status) string {
 	}
 	s := strconv.Itoa(st.Code)
 	if txt := st.Status; txt != "" {
-		s += " " + txt
+		s += " " + clip(txt)
 	} else if txt := http.StatusText(st.Code); txt != "" {
 		s += " " + txt
 	}

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,6 +49,14 @@ func runProbe(t *testing.T, cfg Config) *Report {
 
 func runProbeCtx(t *testing.T, ctx context.Context, cfg Config) *Report {
 	t.Helper()
+	rep, _ := runProbeStarved(t, ctx, cfg)
+	return rep
+}
+
+// runProbeStarved is runProbeCtx that also says how long the process went
+// unscheduled during the run.
+func runProbeStarved(t *testing.T, ctx context.Context, cfg Config) (*Report, time.Duration) {
+	t.Helper()
 	start := time.Now()
 	lag := startLagMeter()
 	rep, err := Run(ctx, cfg)
@@ -61,7 +71,7 @@ func runProbeCtx(t *testing.T, ctx context.Context, cfg Config) *Report {
 	if el := time.Since(start); el > limit+time.Second+starved {
 		t.Errorf("Run took %v, more than timeout %v + 1s (+ %v the process was not scheduled)", el, limit, starved)
 	}
-	return rep
+	return rep, starved
 }
 
 // lagMeter measures how long this process went unscheduled: on a machine
@@ -144,10 +154,14 @@ func states(rep *Report) []State {
 	return out
 }
 
+// eventNames lists every event that happened, a folded repeat as often as
+// it happened.
 func eventNames(rep *Report) []string {
 	var out []string
 	for _, e := range rep.Events {
-		out = append(out, e.Name)
+		for range max(e.Count, 1) {
+			out = append(out, e.Name)
+		}
 	}
 	return out
 }
@@ -336,8 +350,12 @@ func TestRegionMismatchHint(t *testing.T) {
 	cfg.Resolver = loopbackResolver{}
 	rep := runProbe(t, cfg)
 	wantOutcome(t, rep, OutcomeDenied)
-	if !strings.Contains(rep.Cause.Hint, "region ie1") || !strings.Contains(rep.Cause.Hint, "--region ie1") {
-		t.Errorf("hint does not name the region mismatch: %q", rep.Cause.Hint)
+	if !strings.Contains(rep.Cause.Hint, "region ie1") || strings.Contains(rep.Cause.Hint, "--") {
+		t.Errorf("hint does not name the region mismatch, or names a flag: %q", rep.Cause.Hint)
+	}
+	want := &RegionMismatch{Token: "ie1", URL: "us1"}
+	if !reflect.DeepEqual(rep.Cause.RegionMismatch, want) || !reflect.DeepEqual(rep.RegionMismatch, want) {
+		t.Errorf("region mismatch: cause %+v, report %+v, want %+v", rep.Cause.RegionMismatch, rep.RegionMismatch, want)
 	}
 	if len(rep.Warnings) == 0 || !strings.Contains(rep.Warnings[0], "ie1") {
 		t.Errorf("warnings = %v", rep.Warnings)
@@ -476,8 +494,16 @@ func TestHoldAcrossExpiry(t *testing.T) {
 			t.Errorf("events = %v", got)
 		}
 		wantCause(t, rep, CauseTokenExpired, 410, twilsock.ErrTokenExpired)
-		if !strings.Contains(rep.Cause.Hint, "--renew") || !strings.Contains(rep.Cause.Hint, "tokenAboutToExpire came") {
-			t.Errorf("hint = %q", rep.Cause.Hint)
+		// The script closes with 410 an hour before the token's exp.
+		h := rep.Cause.Hint
+		if !strings.Contains(h, "updateToken") || !strings.Contains(h, "tokenAboutToExpire came") || strings.Contains(h, "--") {
+			t.Errorf("hint = %q", h)
+		}
+		if !strings.Contains(h, "closed with 410") || !strings.Contains(h, "before the token's exp") || strings.Contains(h, "the token expired at") {
+			t.Errorf("a 410 before exp is told as an expiry: %q", h)
+		}
+		if rep.Renew {
+			t.Errorf("report says renew on")
 		}
 		if fs.upgrades.Load() != 1 {
 			t.Errorf("reconnected after close 410")
@@ -801,8 +827,73 @@ func TestBadFrames(t *testing.T) {
 	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "text WebSocket message") {
 		t.Errorf("warnings = %v", rep.Warnings)
 	}
-	if rep.Cause == nil || rep.Cause.Phase != PhaseInit || !strings.Contains(rep.Cause.Message, "not Twilsock") {
+	// One attempt: its server answered with a frame that is not Twilsock
+	// and nothing valid followed. That is a protocol error (exit 3 by the
+	// contract, as a timeout is), told as such, not as an earlier attempt.
+	if c := rep.Cause; c == nil || c.Kind != CauseProtocol || c.Phase != PhaseInit || !strings.Contains(c.Message, "not Twilsock") ||
+		!strings.Contains(c.Message, "no valid reply followed") || strings.Contains(c.Message, "attempt before") {
 		t.Errorf("cause = %+v", rep.Cause)
+	}
+}
+
+// TestTimeoutNamesTheAttemptBefore: "the attempt before failed" is said when
+// there was one.
+func TestTimeoutNamesTheAttemptBefore(t *testing.T) {
+	fs := newFakeServer(t, func(c *srvConn) {
+		f := c.expect(twilsock.MethodInit)
+		if f == nil {
+			return
+		}
+		c.send(twilsock.NewReply(f.Header.ID, twilsock.Status{Code: 429, Status: "Too Many Requests"}), nil)
+		c.drain()
+	}, scriptSilent)
+	cfg := fastConfig(fs.URL, mintToken(t, testSecret, time.Hour, ""))
+	cfg.Timeout = 300 * time.Millisecond
+	rep := runProbe(t, cfg)
+	wantOutcome(t, rep, OutcomeTimeout)
+	wantCause(t, rep, CauseTimeout, 0, 0)
+	if !strings.Contains(rep.Cause.Message, "the attempt before failed: the server answered init with 429") {
+		t.Errorf("cause = %+v", rep.Cause)
+	}
+}
+
+// TestOutOfFileDescriptors: EMFILE is this machine's limit, not a firewall
+// or a proxy.
+func TestOutOfFileDescriptors(t *testing.T) {
+	cfg := fastConfig("ws://127.0.0.1:1/v3/wsconnect", mintToken(t, testSecret, time.Hour, ""))
+	cfg.NoReconnect = true
+	emfile := func(*run, context.Context, *attempt) (wsConn, *http.Response, error) {
+		err := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("socket", syscall.EMFILE)}
+		return nil, nil, &phaseError{PhaseTCP, err}
+	}
+	rep, err := runWith(context.Background(), cfg, emfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOutcome(t, rep, OutcomeUnreachable)
+	wantCause(t, rep, CauseNetwork, 0, 0)
+	if c := rep.Cause; !strings.Contains(c.Message, "this machine ran out of file descriptors") ||
+		!strings.Contains(c.Hint, "open-file limit") || strings.Contains(c.Hint, "firewall") || strings.Contains(c.Hint, "proxy") {
+		t.Errorf("cause = %+v", c)
+	}
+}
+
+// TestCameBackCountsReconnectsAfterTheLoss: reconnects before the first
+// connect are not the ones that brought a lost session back.
+func TestCameBackCountsReconnectsAfterTheLoss(t *testing.T) {
+	fs := newFakeServer(t, scriptDrop, scriptOK)
+	fs.refuse.Store(2)
+	cfg := fastConfig(fs.URL, mintToken(t, testSecret, time.Hour, ""))
+	cfg.Hold = 300 * time.Millisecond
+	rep := runProbe(t, cfg)
+	fs.close()
+	wantOutcome(t, rep, OutcomeConnected)
+	if len(rep.Reconnects) != 3 {
+		t.Errorf("reconnects = %+v, want 2 refused then 1 after the drop", rep.Reconnects)
+	}
+	w := strings.Join(rep.Warnings, "\n")
+	if !strings.Contains(w, "came back after 1 reconnect") || strings.Contains(w, "reconnects") {
+		t.Errorf("warnings = %v", rep.Warnings)
 	}
 }
 

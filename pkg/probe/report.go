@@ -106,6 +106,16 @@ type Cause struct {
 	Message     string    `json:"message"`
 	Hint        string    `json:"hint"`
 	Phase       Phase     `json:"phase,omitempty"` // for kind timeout and network: where it happened
+	// RegionMismatch is set when the hint blames, among other things, a
+	// token minted for another region than the URL's.
+	RegionMismatch *RegionMismatch `json:"region_mismatch,omitempty"`
+}
+
+// RegionMismatch: the token's region (its twr header) differs from the
+// region of the Twilsock URL, so the token is sent where it is not valid.
+type RegionMismatch struct {
+	Token string `json:"token"`
+	URL   string `json:"url"`
 }
 
 // StateChange records entering a public state.
@@ -135,7 +145,11 @@ const (
 )
 
 // Event is something the SDK would emit (or, for the non-SDK names above,
-// something worth seeing on the timeline).
+// something worth seeing on the timeline). An event that repeats (the same
+// name, message and codes) more than FoldAfter times is folded: the repeats
+// after those go into one entry, whose Count says how many times it
+// happened, AtMS when first and LastAtMS when last. A peer-supplied Message
+// is cut to MaxMessageBytes.
 type Event struct {
 	Name        string  `json:"name"`
 	AtMS        float64 `json:"at_ms"`
@@ -143,6 +157,41 @@ type Event struct {
 	HTTPStatus  *int    `json:"http_status,omitempty"`
 	TwilioError *int    `json:"twilio_error,omitempty"`
 	Message     string  `json:"message,omitempty"`
+	// Count is set (2 or more) only when the event repeated.
+	Count    int      `json:"count,omitempty"`
+	LastAtMS *float64 `json:"last_at_ms,omitempty"`
+}
+
+// Bounds on a Report, so that no peer can make it grow without limit
+// however long it floods. Past a bound a list keeps its first and its most
+// recent entries and Report.Omitted counts the ones left out between.
+const (
+	// FoldAfter is how many times an event is listed one by one before its
+	// repeats fold into a count.
+	FoldAfter      = 4
+	MaxStates      = 256
+	MaxInnerStates = 512
+	MaxReconnects  = 256
+	MaxPings       = 1024
+	MaxWarnings    = 32
+	// MaxEventsPerName is how many different entries (by message and codes)
+	// one event name keeps; later different ones fold into an entry with
+	// the same key, or are omitted.
+	MaxEventsPerName = 64
+	// MaxMessageBytes bounds any text a peer supplied (a message type, a
+	// status description) wherever the report repeats it.
+	MaxMessageBytes = 256
+)
+
+// Omitted counts entries left out of a report's lists to keep it bounded
+// (see MaxStates and the rest). Nil when nothing was left out.
+type Omitted struct {
+	States      int `json:"states,omitempty"`
+	InnerStates int `json:"inner_states,omitempty"`
+	Events      int `json:"events,omitempty"`
+	Reconnects  int `json:"reconnects,omitempty"`
+	Pings       int `json:"pings_ms,omitempty"`
+	Warnings    int `json:"warnings,omitempty"`
 }
 
 // Reconnect is one retry: the attempt number (1 for the first retry), the
@@ -208,6 +257,13 @@ type Report struct {
 	DurationMS float64       `json:"duration_ms"`
 	// Interrupted is true when the caller's context ended the run early.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Renew is Config.Renew: whether the run renewed the token on
+	// tokenAboutToExpire, as an app that calls updateToken does.
+	Renew bool `json:"renew,omitempty"`
+	// RegionMismatch is set when the token's region is not the URL's.
+	RegionMismatch *RegionMismatch `json:"region_mismatch,omitempty"`
+	// Omitted is set when a list was cut to keep the report bounded.
+	Omitted *Omitted `json:"omitted,omitempty"`
 }
 
 // ms converts a duration to milliseconds with microsecond precision, which is

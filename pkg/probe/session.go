@@ -13,11 +13,23 @@ type inbound struct {
 	at   time.Time
 }
 
+// wsConn is what a session needs of a WebSocket; *websocket.Conn has it.
+// Tests put a scripted peer behind it (the fuzz target runs the state
+// machine without a network, inside a synctest bubble).
+type wsConn interface {
+	ReadMessage() (messageType int, p []byte, err error)
+	WriteMessage(messageType int, data []byte) error
+	WriteControl(messageType int, data []byte, deadline time.Time) error
+	SetWriteDeadline(t time.Time) error
+	SetPongHandler(h func(appData string) error)
+	Close() error
+}
+
 // session is one open WebSocket. Its reader goroutine is the only reader;
 // Run's goroutine is the only writer (WriteMessage and WriteControl), so no
 // write ever races another.
 type session struct {
-	ws    *websocket.Conn
+	ws    wsConn
 	in    chan inbound
 	pongs chan inbound
 	done  chan struct{} // closed when the reader has returned
@@ -38,10 +50,15 @@ type session struct {
 	pingSent map[string]time.Time
 }
 
-func startSession(ws *websocket.Conn) *session {
+// startSession starts the reader. Its channel holds only a couple of
+// messages: a peer that floods is then held back by TCP (the reader blocks
+// until the state machine takes the next message), so memory stays at a few
+// messages however fast the peer writes, and every message waits its turn
+// with the timers in the state machine's select.
+func startSession(ws wsConn) *session {
 	s := &session{
 		ws:       ws,
-		in:       make(chan inbound, 16),
+		in:       make(chan inbound, 2),
 		pongs:    make(chan inbound, 4),
 		done:     make(chan struct{}),
 		stop:     make(chan struct{}),

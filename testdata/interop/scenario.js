@@ -111,7 +111,7 @@ async function main() {
   const ctx = {
     rec,
     opts,
-    mint: ({ ttl = 3600, nbf, wrongSecret: wrong = false } = {}) => mint({ secret: wrong ? wrongSecret(secret) : secret, ttl, nbf }),
+    mint: ({ ttl = 3600, nbf, identity, wrongSecret: wrong = false } = {}) => mint({ secret: wrong ? wrongSecret(secret) : secret, ttl, nbf, identity }),
     open: (token) => {
       handle = clients[sc.client](rec, { url: opts.url, token });
       return handle;

@@ -76,6 +76,18 @@ const scenarios = {
     },
   },
 
+  'oversize-init': {
+    client: 'twilsock',
+    about: 'an init whose header is over 64 KiB (a token for a 70,000-character identity) is answered 413: a connectionError that is not terminal, then the SDK retries with backoff and hears 413 again',
+    async run(ctx) {
+      const c = ctx.open(ctx.mint({ identity: 'a'.repeat(70000) }));
+      await ctx.rec.waitEvent('connectionError', { ms: 10000 });
+      const m = ctx.rec.mark();
+      await ctx.rec.waitEvent('connectionError', { from: m, ms: 10000 });
+      await ctx.disconnect(c);
+    },
+  },
+
   'bad-signature': {
     client: 'twilsock',
     about: 'a token signed with the wrong secret is denied: connectionError 401/20107, no retry',
