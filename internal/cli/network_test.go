@@ -212,7 +212,7 @@ func netCases(t *testing.T, f *netFixture, canary string) []netCase {
 		{name: "tinyproxy, open", args: withCA(append(ct(f.good), "--proxy", "http://"+open.Addr)...), exit: exitOK, outcome: probe.OutcomeConnected,
 			check: func(t *testing.T, rep *probe.Report) {
 				p := rep.Network.Proxy
-				if p == nil || p.Source != "config" || p.ConnectStatus == nil || *p.ConnectStatus != 200 || p.Target != "127.0.0.1:"+f.good ||
+				if p == nil || p.Source != "flag" || p.ConnectStatus == nil || *p.ConnectStatus != 200 || p.Target != "127.0.0.1:"+f.good ||
 					rep.Timing.Proxy == nil || len(rep.Network.Addresses) != 0 {
 					t.Errorf("proxy = %+v timing %+v", p, rep.Timing)
 				}

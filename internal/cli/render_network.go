@@ -81,7 +81,7 @@ func netProxyText(cs *ColorScheme, p *netpath.Path) string {
 		return "none"
 	}
 	src := pr.Source
-	if src == "config" {
+	if src == "config" || src == "flag" {
 		src = "--proxy"
 	}
 	s := fmt.Sprintf("%s (%s), CONNECT %s", pr.URL, src, peerText(pr.Target))
@@ -201,7 +201,7 @@ func proxySummary(p *netpath.Path) string {
 		return ""
 	}
 	src := p.Proxy.Source
-	if src == "config" {
+	if src == "config" || src == "flag" {
 		src = "--proxy"
 	}
 	s := p.Proxy.URL + " (" + src + ")"
