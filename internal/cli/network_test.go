@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"io"
+	"log"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -46,6 +47,7 @@ func tlsEmulator(t testing.TB, cert tls.Certificate) string {
 	em := emulator.New(emulator.Config{Secret: []byte(connSecret)})
 	srv := httptest.NewUnstartedServer(em)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are the point
 	srv.StartTLS()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)

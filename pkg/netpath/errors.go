@@ -19,7 +19,7 @@ const (
 	KindProxyAuth            Kind = "proxy_auth_required"    // 407, and Basic would do: credentials missing or wrong
 	KindProxyAuthUnsupported Kind = "proxy_auth_unsupported" // 407 asking only for schemes this client cannot do (NTLM, Negotiate)
 	KindProxyForbidden       Kind = "proxy_forbidden"        // 403: the proxy's policy refuses this target or port
-	KindProxyUpstream        Kind = "proxy_upstream"         // 502/503/504: the proxy could not reach the target
+	KindProxyUpstream        Kind = "proxy_upstream"         // 500/502/503/504: the proxy could not reach the target
 	KindProxyRefused         Kind = "proxy_refused"          // any other non-2xx answer to CONNECT
 	KindProxyBadAnswer       Kind = "proxy_bad_answer"       // the answer was not HTTP, or the proxy hung up
 	KindProxyTimeout         Kind = "proxy_timeout"          // no answer to CONNECT in time

@@ -250,7 +250,8 @@ func (x *dial) viaProxy(ctx context.Context, rt Route) (net.Conn, error) {
 			}
 		case 403:
 			e.Kind = KindProxyForbidden
-		case 502, 503, 504:
+		case 500, 502, 503, 504:
+			// 500: tinyproxy's "Unable to connect" when the target refuses.
 			e.Kind = KindProxyUpstream
 		default:
 			e.Kind = KindProxyRefused

@@ -3,6 +3,7 @@ package netpath
 import (
 	"crypto/x509"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,8 @@ func TestTinyproxy(t *testing.T) {
 		{name: "basic auth missing", opts: tinyproxy.Options{User: "alice", Password: "s3cret"}, kind: KindProxyAuth, status: 407, schemes: []string{"Basic"}},
 		{name: "basic auth wrong", opts: tinyproxy.Options{User: "alice", Password: "s3cret"}, userinfo: "alice:wrong", kind: KindProxyAuth, status: 401}, // tinyproxy answers 401, not 407
 		{name: "connect only to 443", opts: tinyproxy.Options{ConnectPorts: []int{443}}, kind: KindProxyForbidden, status: 403},
+		// tinyproxy answers 500 "Unable to connect" when the target refuses.
+		{name: "target refuses", connect: twilioHost + ":443:127.0.0.1:" + deadPort(t), kind: KindProxyUpstream, status: 500},
 		// The connect-to target is under .invalid (RFC 6761: never resolves),
 		// so nothing leaves the machine even if the filter failed.
 		{name: "filtered host", opts: tinyproxy.Options{Filter: []string{`twilio`}},
@@ -117,4 +120,15 @@ func TestEnvironmentProxyWithARealHostName(t *testing.T) {
 	if p.Proxy != nil || p.ProxyBypassedBy == nil || *p.ProxyBypassedBy != "NO_PROXY entry .twilio.com" || p.Used() == nil {
 		t.Errorf("with NO_PROXY: proxy %+v bypassed %v addresses %+v", p.Proxy, p.ProxyBypassedBy, p.Addresses)
 	}
+}
+
+// deadPort is a 127.0.0.1 port nothing listens on.
+func deadPort(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	return port
 }
