@@ -32,6 +32,8 @@ type ServeOptions struct {
 	LogJSON  bool
 	Server   emulator.Config // faults and timings; Secret and Logger are set by runServe
 	TLS      *tls.Config     // serve wss:// (nil: ws://)
+	TLSCAOut string          // write TLSCA here once listening
+	TLSCA    []byte          // the throwaway CA's certificate (PEM), with --tls
 }
 
 // serveShutdownTimeout bounds a stop: every peer gets a close frame and the
@@ -120,9 +122,10 @@ run, so a client that reconnects finds a healthy server.`,
 				return err
 			}
 			var err error
-			if opts.TLS, err = tf.config(cmd); err != nil {
+			if opts.TLS, opts.TLSCA, err = tf.config(cmd); err != nil {
 				return err
 			}
+			opts.TLSCAOut = tf.caOutFile
 			switch {
 			case opts.NoVerify && sf.given():
 				return usageErrorf("--no-verify and --secret-env/--secret-file contradict each other; pick one")
@@ -262,6 +265,12 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	url := wsURL(ln.Addr())
+	if opts.TLSCAOut != "" && opts.TLSCA != nil {
+		if err := writeFileAtomic(opts.TLSCAOut, opts.TLSCA); err != nil {
+			_ = ln.Close()
+			return asUsage(fmt.Errorf("--tls-ca-out: %w", err))
+		}
+	}
 	if opts.TLS != nil {
 		hs.TLSConfig = opts.TLS
 		ln = tls.NewListener(ln, opts.TLS)

@@ -34,55 +34,52 @@ func (s *serveTLSFlags) register(cmd *cobra.Command) {
 }
 
 // config checks the flags and returns the server's TLS configuration, nil
-// for plain ws://. With --tls it makes the CA and writes --tls-ca-out.
-func (s *serveTLSFlags) config(cmd *cobra.Command) (*tls.Config, error) {
+// for plain ws://. With --tls it makes the CA, and returns its certificate
+// (PEM) for runServe to write to --tls-ca-out once it listens: a serve that
+// cannot bind must not replace the CA of one that did.
+func (s *serveTLSFlags) config(cmd *cobra.Command) (*tls.Config, []byte, error) {
 	for _, pair := range [][2]string{{"tls", "tls-cert"}, {"tls", "tls-key"}} {
 		if err := flagsConflict(cmd, pair[0], pair[1], "--tls makes its own certificate; --tls-cert and --tls-key serve yours"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	switch {
 	case (s.certFile == "") != (s.keyFile == ""):
-		return nil, usageErrorf("--tls-cert and --tls-key go together: give both")
+		return nil, nil, usageErrorf("--tls-cert and --tls-key go together: give both")
 	case !s.auto && len(s.names) > 0:
-		return nil, usageErrorf("--tls-name needs --tls (it names the certificate --tls makes)")
+		return nil, nil, usageErrorf("--tls-name needs --tls (it names the certificate --tls makes)")
 	case !s.auto && s.caOutFile != "":
-		return nil, usageErrorf("--tls-ca-out needs --tls (it writes the CA --tls makes)")
+		return nil, nil, usageErrorf("--tls-ca-out needs --tls (it writes the CA --tls makes)")
 	}
 	if s.certFile != "" {
 		cert, err := tls.LoadX509KeyPair(s.certFile, s.keyFile)
 		if err != nil {
-			return nil, usageErrorf("--tls-cert/--tls-key: %v", err)
+			return nil, nil, usageErrorf("--tls-cert/--tls-key: %v", err)
 		}
-		return serverTLS(cert), nil
+		return serverTLS(cert), nil, nil
 	}
 	if !s.auto {
-		return nil, nil
+		return nil, nil, nil
 	}
 	names := []string{"localhost", "127.0.0.1", "::1"}
 	for _, n := range s.names {
 		if n == "" || len(n) > 253 {
-			return nil, usageErrorf("--tls-name %q: want a host name or an IP address", n)
+			return nil, nil, usageErrorf("--tls-name %q: want a host name or an IP address", n)
 		}
 		if ip := net.ParseIP(n); ip == nil && !validDNSName(n) {
-			return nil, usageErrorf("--tls-name %q: want a host name or an IP address", n)
+			return nil, nil, usageErrorf("--tls-name %q: want a host name or an IP address", n)
 		}
 		names = append(names, n)
 	}
 	ca, err := tlsca.NewCA(pkix.Name{CommonName: "convctl serve throwaway CA", Organization: []string{"convctl"}}, tlsca.Validity{})
 	if err != nil {
-		return nil, cannotFinish(fmt.Errorf("--tls: %w", err))
+		return nil, nil, cannotFinish(fmt.Errorf("--tls: %w", err))
 	}
 	cert, err := ca.Issue(names, tlsca.Validity{})
 	if err != nil {
-		return nil, cannotFinish(fmt.Errorf("--tls: %w", err))
+		return nil, nil, cannotFinish(fmt.Errorf("--tls: %w", err))
 	}
-	if s.caOutFile != "" {
-		if err := writeFileAtomic(s.caOutFile, ca.CertPEM()); err != nil {
-			return nil, asUsage(fmt.Errorf("--tls-ca-out: %w", err))
-		}
-	}
-	return serverTLS(cert), nil
+	return serverTLS(cert), ca.CertPEM(), nil
 }
 
 func serverTLS(cert tls.Certificate) *tls.Config {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"crypto/x509/pkix"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,5 +90,24 @@ func TestServeTLSUsage(t *testing.T) {
 		if code != exitUsage || stderr == "" {
 			t.Errorf("%q: exit %d, stderr %q; want 2 with a reason", args, code, stderr)
 		}
+	}
+}
+
+// A serve that cannot bind leaves --tls-ca-out alone: it must not replace
+// the CA of the serve that holds the port.
+func TestServeTLSCAOutOnlyOnceListening(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	code, _, stderr := netCLI(t, map[string]string{"SERVE_SECRET": serveTestSecret}, "serve", "--secret-env", "SERVE_SECRET",
+		"--tls", "--tls-ca-out", caFile, "--addr", ln.Addr().String())
+	if code != exitCannotFinish || !strings.Contains(stderr, "in use") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(caFile); !os.IsNotExist(err) {
+		t.Errorf("--tls-ca-out written by a serve that did not listen (%v)", err)
 	}
 }
