@@ -63,7 +63,7 @@ type interopCase struct {
 	// tls serves wss:// (serve --tls, its CA written to a file); the SDK
 	// trusts the CA through NODE_EXTRA_CA_CERTS, connect through --ca-file.
 	tls bool
-	ttl      int      // token lifetime in seconds for the driver's --ttl (0: its default)
+	ttl int // token lifetime in seconds for the driver's --ttl (0: its default)
 	// stopServeOn stops the server (as SIGINT would) as soon as the driver
 	// reports this public state.
 	stopServeOn string
