@@ -60,7 +60,7 @@ func tlsEmulator(t testing.TB, cert tls.Certificate) string {
 }
 
 type netFixture struct {
-	ca, other           *tlsca.CA
+	ca                  *tlsca.CA
 	caFile              string
 	good, expired, name string // emulator ports: valid cert, expired, wrong name
 	plain               string // the emulator over plain HTTP
