@@ -255,8 +255,7 @@ func (v *liveView) end() {
 
 // countdownText is the held line: time left to hold and to the token's expiry.
 func (v *liveView) countdownText(now time.Time) string {
-	left := max(time.Until(v.holdEnd), 0).Round(time.Second)
-	s := "holding, " + left.String() + " left"
+	s := "holding, " + shortDur(max(time.Until(v.holdEnd), 0).Round(time.Second)) + " left"
 	if v.expiresAt != nil {
 		s += " · token expires " + relTime(v.expiresAt.Sub(now))
 	}
