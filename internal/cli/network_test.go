@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509/pkix"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/convctl/convctl/internal/tinyproxy"
 	"github.com/convctl/convctl/pkg/emulator"
+	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/probe"
 	"github.com/convctl/convctl/pkg/tlsca"
 )
@@ -422,4 +424,81 @@ func TestCheckReportsNetwork(t *testing.T) {
 func deadAddr(t testing.TB) string {
 	u := strings.TrimPrefix(deadURL(t), "ws://")
 	return u[:strings.Index(u, "/")]
+}
+
+// The Network block as a person reads it, on a pipe and on a terminal:
+// through a proxy whose answer carries a hostile reason (escaped), and
+// direct with IPv6 failing and a re-signed chain this machine trusts.
+func TestConnectNetworkGolden(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	s := func(v string) *string { return &v }
+	i := func(v int) *int { return &v }
+	nb, na := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2036, 1, 30, 0, 0, 0, 0, time.UTC)
+	chain := []netpath.Cert{
+		{Subject: "CN=tsock.us1.twilio.com", Issuer: "CN=Contoso Inspection CA,O=Contoso", NotBefore: nb, NotAfter: na,
+			SHA256: "3f5c0e1d9a8b7c6d5e4f30211203948576afbecd1029384756abcdef01239a01"},
+	}
+	reports := map[string]*probe.Report{
+		"network-proxy": {
+			URL: tsockURL, Outcome: probe.OutcomeUnreachable,
+			States: []probe.StateChange{{State: "connecting", AtMS: 0}, {State: "disconnecting", AtMS: 3000}, {State: "disconnected", AtMS: 3000.2}},
+			Timing: probe.Timing{Proxy: f(0.8), TLS: f(2.1)},
+			Token:  &probe.TokenInfo{Identity: "alice", Signature: "unchecked"},
+			Network: &netpath.Path{
+				Proxy: &netpath.Proxy{URL: "http://alice:***@proxy.corp:3128", Source: "HTTPS_PROXY", Target: "tsock.us1.twilio.com:443",
+					ConnectStatus: i(200), ConnectMS: f(0.8), Reason: "Connection established\x1b[2J", Via: []string{"1.1 proxy.corp"}},
+				Addresses: []netpath.Address{},
+				TLS: &netpath.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", ALPN: "http/1.1", ServerName: tsockHost,
+					Chain: chain, InterceptedBy: s("CN=Contoso Inspection CA,O=Contoso"),
+					Error: s(`TLS interception: the certificate for tsock.us1.twilio.com was issued by "CN=Contoso Inspection CA,O=Contoso", not a public CA, and this machine does not trust it`)},
+			},
+			Cause: &probe.Cause{Kind: probe.CauseTLS, Phase: probe.PhaseTLS,
+				Message: `TLS interception: the certificate for tsock.us1.twilio.com was issued by "CN=Contoso Inspection CA,O=Contoso", not a public CA, and this machine does not trust it`,
+				Hint:    netpath.InterceptionHint()},
+		},
+		"network-direct": {
+			URL: tsockURL, Outcome: probe.OutcomeConnected,
+			States: []probe.StateChange{{State: "connecting", AtMS: 0}, {State: "connected", AtMS: 40.2}, {State: "disconnecting", AtMS: 40.3}, {State: "disconnected", AtMS: 41}},
+			Timing: probe.Timing{DNS: f(1.2), TCP: f(12.5), TLS: f(9.8), Upgrade: f(8.1), Init: f(7.7), Connected: f(40.1)},
+			Token:  &probe.TokenInfo{Identity: "alice", Signature: "unchecked"},
+			Network: &netpath.Path{
+				ProxyBypassedBy: s("NO_PROXY entry .twilio.com"),
+				Addresses: []netpath.Address{
+					{Address: "[2600:1f18::1]:443", Family: "ipv6", Error: s("network is unreachable")},
+					{Address: "54.172.60.1:443", Family: "ipv4", TCPMS: f(12.4), Used: true},
+				},
+				TLS: &netpath.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", ALPN: "http/1.1", ServerName: tsockHost,
+					Chain: chain, Verified: true, InterceptedBy: s("CN=Contoso Inspection CA,O=Contoso")},
+			},
+			Warnings: []string{"IPv6 failed and IPv4 worked (54.172.60.1:443): clients that try IPv6 first connect slower, or not at all"},
+		},
+	}
+	for name, rep := range reports {
+		for _, tty := range []bool{false, true} {
+			file := name + ".txt"
+			if tty {
+				file = name + ".tty.txt"
+			}
+			t.Run(file, func(t *testing.T) {
+				var buf bytes.Buffer
+				renderConnectText(&buf, newColorScheme(tty), rep, probe.OutcomeConnected)
+				if strings.Contains(buf.String(), "\x1b[2J") {
+					t.Errorf("a proxy's reason reached the terminal unescaped")
+				}
+				path := filepath.Join("testdata", "connect", file)
+				if updateGolden() {
+					if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run with -update to create it)", err)
+				}
+				if !bytes.Equal(buf.Bytes(), want) {
+					t.Errorf("report differs from %s (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, buf.String(), want)
+				}
+			})
+		}
+	}
 }

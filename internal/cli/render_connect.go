@@ -27,7 +27,7 @@ func renderConnectText(w io.Writer, cs *ColorScheme, rep *probe.Report, expect p
 	writeTimeline(w, cs, rep)
 	writeReconnects(w, cs, rep)
 	writePhases(w, cs, rep)
-	writeNetwork(w, cs, rep.Network)
+	writeNetwork(w, cs, rep.Network, rep.Cause)
 	if rep.ClockSkewSeconds != nil {
 		fmt.Fprintf(w, "%s %+.0fs (this machine minus the server's Date)\n", label("Clock skew"), *rep.ClockSkewSeconds)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/convctl/convctl/pkg/netpath"
+	"github.com/convctl/convctl/pkg/probe"
 )
 
 // ---- the network path: connect's "Network" block, check's summary ---------
@@ -15,7 +16,8 @@ import (
 // writeNetwork writes the path one attempt took, as a person reads it at a
 // glance: the proxy (or why none), each address tried, the TLS handshake,
 // the chain as presented, and the verdict.
-func writeNetwork(w io.Writer, cs *ColorScheme, p *netpath.Path) {
+// The TLS error is left out of the verdict when the cause repeats it below.
+func writeNetwork(w io.Writer, cs *ColorScheme, p *netpath.Path, cause *probe.Cause) {
 	if p == nil {
 		return
 	}
@@ -67,7 +69,8 @@ func writeNetwork(w io.Writer, cs *ColorScheme, p *netpath.Path) {
 		more(fmt.Sprintf("    valid %s to %s%s, sha256 %s", c.NotBefore.Format(time.DateOnly), c.NotAfter.Format(time.DateOnly),
 			certExpiryNote(cs, c.NotAfter), shortFingerprint(c.SHA256)))
 	}
-	row("verdict", tlsVerdictText(cs, t))
+	said := t.Error != nil && cause != nil && cause.Message == *t.Error
+	row("verdict", tlsVerdictText(cs, t, !said))
 }
 
 // netProxyText is the proxy line: the redacted URL, where it came from and
@@ -133,7 +136,7 @@ func netDeref[T any](p *T) T {
 
 // tlsVerdictText says whether the chain verifies here and publicly, and
 // names an interceptor.
-func tlsVerdictText(cs *ColorScheme, t *netpath.TLS) string {
+func tlsVerdictText(cs *ColorScheme, t *netpath.TLS, withError bool) string {
 	var parts []string
 	if t.Verified {
 		parts = append(parts, cs.Green("verified")+" by this machine's trust store")
@@ -151,7 +154,7 @@ func tlsVerdictText(cs *ColorScheme, t *netpath.TLS) string {
 		parts = append(parts, cs.Yellow("intercepted by "+safeText(*t.InterceptedBy)))
 	}
 	s := strings.Join(parts, ", ")
-	if t.Error != nil {
+	if t.Error != nil && withError {
 		s += ": " + peerText(*t.Error)
 	}
 	return s
