@@ -124,6 +124,9 @@ func (e *Error) Message() string {
 	case KindTLSPlainHTTP:
 		return fmt.Sprintf("TLS: %s answered in plain HTTP, not TLS: the port serves http://, not https:// or wss://", e.Host)
 	case KindTLSReset:
+		if e.Proxy != "" {
+			return fmt.Sprintf("TLS: the connection to %s was cut during the handshake, inside the tunnel %s opened: %v", e.Host, via, e.Err)
+		}
 		return fmt.Sprintf("TLS: the connection to %s was cut during the handshake: %v", e.Host, e.Err)
 	case KindTLSHandshake:
 		return fmt.Sprintf("TLS handshake with %s failed: %v", e.Host, e.Err)

@@ -117,6 +117,8 @@ func TestProxyAnswers(t *testing.T) {
 		{name: "502", proxy: &connectProxy{answer: "HTTP/1.1 502 Bad Gateway\r\nVia: 1.1 squid\r\n\r\n"}, url: "http://%s", kind: KindProxyUpstream, status: 502, msg: "could not reach"},
 		{name: "garbage", proxy: &connectProxy{answer: "SSH-2.0-OpenSSH\r\n"}, url: "http://%s", kind: KindProxyBadAnswer},
 		{name: "slow", proxy: &connectProxy{silent: true}, url: "http://%s", timeout: 300 * time.Millisecond, kind: KindProxyTimeout},
+		{name: "tunnel cut at the TLS handshake", proxy: &connectProxy{answer: "HTTP/1.1 200 Connection established\r\n\r\n"}, url: "http://%s",
+			kind: KindTLSReset, msg: "inside the tunnel the proxy http://127.0.0.1:"},
 		{name: "hangs up", url: "http://" + closed, kind: KindProxyBadAnswer, msg: "closed the connection without answering"},
 		{name: "unreachable", url: "http://" + deadAddr, kind: KindProxyUnreachable},
 		{name: "https proxy that is not TLS", url: "https://" + plainHTTP, kind: KindProxyUnreachable, msg: "TLS with the proxy"},
@@ -159,7 +161,11 @@ func TestProxyAnswers(t *testing.T) {
 				return
 			}
 			e := asError(t, err)
-			if e.Kind != tc.kind || e.Phase != PhaseProxy || e.Status != tc.status || !strings.Contains(e.Message(), tc.msg) || e.Hint() == "" {
+			wantPhase := PhaseProxy
+			if tc.kind.IsTLS() {
+				wantPhase = PhaseTLS
+			}
+			if e.Kind != tc.kind || e.Phase != wantPhase || e.Status != tc.status || !strings.Contains(e.Message(), tc.msg) || e.Hint() == "" {
 				t.Errorf("err = kind %s phase %s status %d %q, want %s %d %q", e.Kind, e.Phase, e.Status, e.Message(), tc.kind, tc.status, tc.msg)
 			}
 			if tc.status != 0 && (p.Proxy.ConnectStatus == nil || *p.Proxy.ConnectStatus != tc.status) {
