@@ -83,6 +83,8 @@ the hold early: the client disconnects cleanly and hold passes, saying so.
 
 The token comes from the TOKEN argument, - (stdin), --token-file, --token-env,
 --token-cmd or --token-url; with none of these and something piped in, from stdin.
+Prefer --token-env, --token-file or -: an argument is visible to every user of
+the machine (ps, /proc) and stays in the shell's history.
 
 The connection goes the way connect's does (the network flags: proxy from
 --proxy or the environment, --ca-file, --resolve, --connect-to, -4/-6), and
@@ -167,7 +169,7 @@ func (o *CheckOptions) validate(cmd *cobra.Command, cf *connFlags) error {
 	if o.JUnit != "" {
 		dir := filepath.Dir(o.JUnit)
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return usageErrorf("--junit %s: directory %s does not exist", o.JUnit, dir)
+			return usageErrorf("--junit %s: directory %s does not exist", safeFlagText(o.JUnit), safeFlagText(dir))
 		}
 	}
 	return nil

@@ -282,7 +282,7 @@ func checkConnection(ctx context.Context, opts *CheckOptions, rep *checkReport, 
 	if opts.tune != nil {
 		opts.tune(&cfg)
 	}
-	prog.show(checkConnect, "connecting to "+target)
+	prog.show(checkConnect, "connecting to "+safeURL(target))
 	pr, err := probe.Run(ctx, cfg)
 	if err != nil {
 		if errors.Is(err, probe.ErrConfig) {
@@ -290,6 +290,7 @@ func checkConnection(ctx context.Context, opts *CheckOptions, rep *checkReport, 
 		}
 		return cannotFinish(err)
 	}
+	pr.URL = safeURL(pr.URL)
 	rep.Connection = pr
 	rep.Network = pr.Network
 	judgeConnection(opts, rep, pr, note)

@@ -69,6 +69,8 @@ whether tokenAboutToExpire came in time, a timeout names the phase it hit.
 
 The token comes from the TOKEN argument, - (stdin), --token-file, --token-env,
 --token-cmd or --token-url; with none of these and something piped in, from stdin.
+Prefer --token-env, --token-file or -: an argument is visible to every user of
+the machine (ps, /proc) and stays in the shell's history.
 
 --timeout bounds the whole run, the hold included: with --hold and no
 --timeout, the run may take --hold plus 30s; a --timeout not longer than
@@ -206,6 +208,9 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 	live.begin()
 	rep, err := probe.Run(ctx, cfg)
 	live.end()
+	if rep != nil {
+		rep.URL = safeURL(rep.URL)
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, probe.ErrToken) && firstErr != nil:

@@ -107,6 +107,13 @@ func eventDetail(e probe.Event) string {
 	if e.Message != "" {
 		det = append(det, peerText(e.Message))
 	}
+	if e.Count > 1 {
+		rep := fmt.Sprintf("×%d", e.Count)
+		if e.LastAtMS != nil {
+			rep += ", last at " + fmtAt(*e.LastAtMS)
+		}
+		det = append(det, rep)
+	}
 	if len(det) == 0 {
 		return ""
 	}

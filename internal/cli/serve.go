@@ -244,10 +244,10 @@ func (o *ServeOptions) validate(cmd *cobra.Command) error {
 func checkListenAddr(addr string) error {
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return usageErrorf("--addr %q: want HOST:PORT, e.g. 127.0.0.1:4567 (%v)", addr, err)
+		return badAddr(addr, err)
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil && port != "" {
-		return usageErrorf("--addr %q: port %q is not a number from 0 to 65535 (0: any free port)", addr, port)
+		return usageErrorf("--addr %s: port %s is not a number from 0 to 65535 (0: any free port)", safeFlagValue(addr), safeFlagValue(port))
 	}
 	return nil
 }
