@@ -2,14 +2,11 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -82,9 +79,8 @@ and each endpoint's phases, certificate expiry and TLS interception. Add
 docs/prometheus.md has the scrape configuration, the relabelling and the
 alert rules.
 
-The network flags apply to module=netcheck. module=connect dials directly
-(pkg/probe does not take a proxy or curl-style rules yet): of them it uses
---ca-file only, and the exporter says so at start when others are given.
+The network flags (--proxy, --ca-file, --resolve, --connect-to, -4/-6) apply
+to both modules, as they do to connect and netcheck.
 
 /metrics has the exporter's own metrics (Go, process, probes by module and
 outcome); / lists the recent probes with links to their logs.
@@ -158,19 +154,11 @@ func runExporter(ctx context.Context, opts *ExporterOptions) error {
 	logger := debuglog.New(opts.IO.ErrOut, debuglog.Options{Level: level, Format: form, Color: opts.IO.ErrColorEnabled()})
 	log := debuglog.Component(logger, "exporter")
 
-	var tlsConfig *tls.Config
-	if len(opts.Net.ExtraRoots) > 0 {
-		roots, err := x509.SystemCertPool()
-		if err != nil {
-			roots = x509.NewCertPool()
-		}
-		for _, c := range opts.Net.ExtraRoots {
-			roots.AddCert(c)
-		}
-		tlsConfig = &tls.Config{RootCAs: roots}
-	}
-	if ignored := connectIgnores(opts.Net); len(ignored) > 0 {
-		log.Warn("module=connect dials directly and does not use "+strings.Join(ignored, ", ")+" yet; module=netcheck does", "flags", ignored)
+	// One dialer for every probe: it is safe for concurrent use, and root
+	// pools load once.
+	network, err := netpath.New(opts.Net)
+	if err != nil {
+		return asUsage(err)
 	}
 	h, err := exporter.New(exporter.Options{
 		Modules: exporter.Modules(exporter.ModuleConfig{
@@ -180,7 +168,7 @@ func runExporter(ctx context.Context, opts *ExporterOptions) error {
 				Hold:         opts.Hold,
 				PingInterval: opts.Ping,
 				Version:      opts.Version,
-				TLSConfig:    tlsConfig,
+				Network:      network,
 			},
 			Netcheck: exporter.NetcheckConfig{Net: opts.Net},
 		}),
@@ -237,25 +225,6 @@ func anyChanged(cmd *cobra.Command, names ...string) bool {
 		}
 	}
 	return false
-}
-
-// connectIgnores names the network flags given that module=connect cannot
-// honour until pkg/probe dials through pkg/netpath.
-func connectIgnores(n netpath.Config) []string {
-	var out []string
-	if n.Proxy != nil {
-		out = append(out, "--proxy")
-	}
-	if len(n.Resolve) > 0 {
-		out = append(out, "--resolve")
-	}
-	if len(n.ConnectTo) > 0 {
-		out = append(out, "--connect-to")
-	}
-	if n.Family != netpath.FamilyAny {
-		out = append(out, "-4/-6")
-	}
-	return out
 }
 
 // reachableAddr is the address to print: an exporter listening on every

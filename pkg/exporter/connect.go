@@ -8,12 +8,12 @@ import (
 	"math"
 	"reflect"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/convctl/convctl/pkg/debuglog"
+	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/probe"
 )
 
@@ -32,8 +32,12 @@ type ConnectConfig struct {
 	PingInterval time.Duration
 	// Version goes into init's metadata.
 	Version string
-	// TLSConfig is the base TLS configuration for wss:// targets (extra
-	// roots, for instance); nil means the system's roots.
+	// Network is the dialer every probe goes through: proxies, extra roots,
+	// resolve and connect-to rules, address family (package netpath). Nil:
+	// pkg/probe's default, which follows the environment's proxy variables.
+	Network *netpath.Dialer
+	// TLSConfig, when Network is nil, gives this machine's roots (RootCAs)
+	// for wss:// targets; nil means the system's.
 	TLSConfig *tls.Config
 	// Now is the wall clock for judging tokens and certificates (default time.Now).
 	Now func() time.Time
@@ -132,10 +136,7 @@ func (c ConnectConfig) probe(ctx context.Context, t Target, reg prometheus.Regis
 	if d, ok := ctx.Deadline(); ok {
 		timeout = time.Until(d)
 	}
-	var (
-		fetch tokenFetch
-		cert  certWatch
-	)
+	var fetch tokenFetch
 	if c.Token == nil {
 		c.Token = func(context.Context) (string, error) { return "", errors.New("no token source configured") }
 	}
@@ -150,7 +151,8 @@ func (c ConnectConfig) probe(ctx context.Context, t Target, reg prometheus.Regis
 		Version:      c.Version,
 		Logger:       log,
 		Now:          now,
-		TLSConfig:    cert.config(c.TLSConfig),
+		TLSConfig:    c.TLSConfig,
+		Network:      c.Network,
 	}
 	if c.tune != nil {
 		c.tune(&cfg)
@@ -197,7 +199,7 @@ func (c ConnectConfig) probe(ctx context.Context, t Target, reg prometheus.Regis
 		m.register(reg, m.tokenExpiry)
 		m.tokenExpiry.Set(rep.Token.ExpiresAt.Sub(at).Seconds())
 	}
-	facts := tlsFactsOf(rep, &cert)
+	facts := tlsFactsOf(rep)
 	if facts.leafNotAfter != nil {
 		m.register(reg, m.certExpiry)
 		m.certExpiry.Set(facts.leafNotAfter.Sub(at).Seconds())
@@ -279,51 +281,19 @@ func phases(t probe.Timing) map[string]float64 {
 // tlsFacts is what a probe learned of the server's certificate.
 type tlsFacts struct {
 	leafNotAfter *time.Time
-	intercepted  *bool // nil: not judged
+	intercepted  *bool // nil: no chain to judge
 }
 
-// tlsFactsOf is the one place the TLS metrics come from. Today it reads the
-// leaf certificate that verified during the handshake (certWatch), so a
-// certificate that fails verification (expired, wrong host, an unknown
-// issuer) gives no expiry, and interception is not judged. When probe.Report
-// carries the network path's TLS facts (the chain as presented, verified or
-// not, and the interception verdict: cli-contract.md, "Network flags"), read
-// them from rep here instead.
-func tlsFactsOf(_ *probe.Report, w *certWatch) tlsFacts {
-	return tlsFacts{leafNotAfter: w.notAfter()}
-}
-
-// certWatch keeps the notAfter of the last leaf certificate that verified.
-type certWatch struct {
-	mu   sync.Mutex
-	leaf *time.Time
-}
-
-// config returns base (or an empty config) with a VerifyConnection hook that
-// records the leaf and then runs base's own hook, if any.
-func (w *certWatch) config(base *tls.Config) *tls.Config {
-	cfg := &tls.Config{}
-	if base != nil {
-		cfg = base.Clone()
+// tlsFactsOf reads the TLS facts of the network path the reported attempt
+// took: the leaf certificate as presented (verified or not, so an expired
+// certificate still shows how long ago it expired) and netpath's
+// interception verdict. Nothing on ws://, or when no chain came.
+func tlsFactsOf(rep *probe.Report) tlsFacts {
+	if rep.Network == nil || rep.Network.TLS == nil || len(rep.Network.TLS.Chain) == 0 {
+		return tlsFacts{}
 	}
-	next := cfg.VerifyConnection
-	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-		if len(cs.PeerCertificates) > 0 {
-			na := cs.PeerCertificates[0].NotAfter
-			w.mu.Lock()
-			w.leaf = &na
-			w.mu.Unlock()
-		}
-		if next != nil {
-			return next(cs)
-		}
-		return nil
-	}
-	return cfg
-}
-
-func (w *certWatch) notAfter() *time.Time {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.leaf
+	t := rep.Network.TLS
+	na := t.Chain[0].NotAfter
+	icp := t.InterceptedBy != nil
+	return tlsFacts{leafNotAfter: &na, intercepted: &icp}
 }

@@ -3,6 +3,7 @@ package exporter
 import (
 	"encoding/json"
 	"maps"
+	"reflect"
 	"testing"
 
 	"github.com/convctl/convctl/pkg/probe"
@@ -26,7 +27,13 @@ func TestPhasesFollowTheJSONNames(t *testing.T) {
 	if err := json.Unmarshal(b, &keys); err != nil {
 		t.Fatal(err)
 	}
-	all := probe.Timing{DNS: v(1), TCP: v(1), TLS: v(1), Upgrade: v(1), Init: v(1), Connected: v(1)}
+	var all probe.Timing
+	rv := reflect.ValueOf(&all).Elem()
+	for i := 0; i < rv.NumField(); i++ {
+		if f := rv.Field(i); f.Type() == reflect.TypeFor[*float64]() {
+			f.Set(reflect.ValueOf(v(1)))
+		}
+	}
 	got = phases(all)
 	for k := range keys {
 		if _, ok := got[k]; !ok {

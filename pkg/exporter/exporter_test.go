@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"io"
 	"log"
@@ -22,6 +23,8 @@ import (
 
 	"github.com/convctl/convctl/pkg/debuglog"
 	"github.com/convctl/convctl/pkg/emulator"
+	"github.com/convctl/convctl/pkg/netpath"
+	"github.com/convctl/convctl/pkg/tlsca"
 )
 
 func probePath(target string, extra ...string) string {
@@ -222,12 +225,57 @@ func TestProbeTLSCertExpiry(t *testing.T) {
 	}
 
 	// Without the test CA the certificate does not verify: unreachable, and
-	// (until the network path's facts) no expiry.
+	// the expiry is still told, from the chain as presented.
 	_, base = startExporter(t, ConnectConfig{Token: freshTokens(t)}, Options{})
 	a = get(t, base, probePath(wss), "")
 	a.want(t, "convctl_probe_success", 0)
 	wantOutcome(t, a, "unreachable")
-	a.absent(t, "convctl_tls_cert_expiry_seconds")
+	if v, ok := a.value("convctl_tls_cert_expiry_seconds"); !ok || v > want+1 || v < want-10 {
+		t.Errorf("unverified: convctl_tls_cert_expiry_seconds = %v (present %v), want about %.0f", v, ok, want)
+	}
+}
+
+// A probe of us1 through a network whose TLS is re-signed by a company CA
+// (trusted here, not publicly) connects and says so, with the expiry of the
+// re-signed certificate: the connect module through netpath's dialer.
+func TestProbeTLSInterception(t *testing.T) {
+	ca, err := tlsca.NewCA(pkix.Name{CommonName: "Contoso Inspection CA", Organization: []string{"Contoso"}}, tlsca.Validity{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notAfter := time.Now().Add(5 * 24 * time.Hour).Truncate(time.Second)
+	cert, err := ca.Issue([]string{"tsock.us1.twilio.com"}, tlsca.Validity{NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	em := emulator.New(emulator.Config{Secret: testSecret})
+	srv := httptest.NewUnstartedServer(em)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = em.Shutdown(ctx)
+		srv.Close()
+	})
+	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	d, err := netpath.New(netpath.Config{NoProxyEnv: true, ExtraRoots: []*x509.Certificate{ca.Cert},
+		ConnectTo: []netpath.ConnectTo{{FromHost: "tsock.us1.twilio.com", FromPort: "443", ToHost: host, ToPort: port}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, base := startExporter(t, ConnectConfig{Token: freshTokens(t), Network: d}, Options{})
+	a := get(t, base, probePath("us1"), "5")
+	a.want(t, "convctl_probe_success", 1)
+	a.want(t, "convctl_tls_intercepted", 1)
+	if v, ok := a.value("convctl_tls_cert_expiry_seconds"); !ok || v > time.Until(notAfter).Seconds()+1 || v < time.Until(notAfter).Seconds()-10 {
+		t.Errorf("convctl_tls_cert_expiry_seconds = %v (present %v), want about 5 days", v, ok)
+	}
+	for _, p := range []string{"tcp", "tls", "upgrade", "init"} {
+		if _, ok := a.value("convctl_probe_phase_duration_seconds", "phase", p); !ok {
+			t.Errorf("phase %s absent", p)
+		}
+	}
 }
 
 func TestBadParameters(t *testing.T) {
