@@ -17,8 +17,9 @@
 // whose lines become the probe's log. The handler adds the metrics every
 // probe has (convctl_probe_success, convctl_probe_duration_seconds), times
 // the probe and renders the registry. Connect is the `connect` module (one
-// pkg/probe run, one attempt); a module for pkg/netcheck is one more entry
-// in the table (see Modules).
+// pkg/probe run, one attempt, through a shared pkg/netpath dialer); Netcheck
+// is the `netcheck` module (every endpoint of the region, pkg/netcheck).
+// Another kind of probe is one more entry in the table (see Modules).
 //
 // Metric names and meanings are the contract of cli-contract.md, "convctl
 // exporter"; a metric whose fact the probe did not learn (a phase that did
