@@ -320,7 +320,7 @@ func TestNetcheckEndpointDown(t *testing.T) {
 // sets the CONNECT target, so media goes to a name the filter matches,
 // on its own loopback server.
 func TestNetcheckBlockedByProxy(t *testing.T) {
-	proxy := testpeer.Tinyproxy{Filter: []string{`^blocked\.`}}.Start(t)
+	proxy := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{Filter: []string{`^blocked\.`}}).Addr
 	s := newNcSite(t)
 	s.dest["media.us1.twilio.com"] = "blocked.localhost:" + s.port("media")
 	args := append(s.args(), "--proxy", "http://"+proxy)
@@ -734,7 +734,7 @@ func TestNetcheckFlags(t *testing.T) {
 // TestNetcheckDebug: --debug logs each step to stderr, and a proxy
 // password appears nowhere, neither in the log nor in the report.
 func TestNetcheckDebug(t *testing.T) {
-	proxy := testpeer.Tinyproxy{BasicAuth: "alice:s3cretpw"}.Start(t)
+	proxy := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{User: "alice", Password: "s3cretpw"}).Addr
 	s := newNcSite(t)
 	code, stdout, stderr := ncRun(t, append(s.args(), "--debug", "--proxy", "http://alice:s3cretpw@"+proxy, "-o", "json")...)
 	if code != exitOK {

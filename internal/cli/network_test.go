@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/convctl/convctl/internal/tinyproxy"
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/emulator"
 	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/probe"
@@ -187,10 +187,10 @@ type netCase struct {
 }
 
 func netCases(t *testing.T, f *netFixture, canary string) []netCase {
-	open := tinyproxy.Start(t, tinyproxy.Options{})
-	auth := tinyproxy.Start(t, tinyproxy.Options{User: "alice", Password: canary})
-	only443 := tinyproxy.Start(t, tinyproxy.Options{ConnectPorts: []int{443}})
-	filtered := tinyproxy.Start(t, tinyproxy.Options{Filter: []string{"twilio"}})
+	open := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{})
+	auth := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{User: "alice", Password: canary})
+	only443 := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{ConnectPorts: []int{443}})
+	filtered := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{Filter: []string{"twilio"}})
 	ct := func(port string) []string { return []string{"--connect-to", connectTo(port)} }
 	withCA := func(a ...string) []string { return append(a, "--ca-file", f.caFile) }
 	pw := "alice:" + canary
@@ -380,7 +380,7 @@ func TestProxyPasswordNeverShows(t *testing.T) {
 
 func TestCheckReportsNetwork(t *testing.T) {
 	f := newNetFixture(t)
-	tp := tinyproxy.Start(t, tinyproxy.Options{})
+	tp := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{})
 	junit := filepath.Join(t.TempDir(), "check.xml")
 	env := map[string]string{"TOKEN": f.token, "HTTPS_PROXY": "http://" + tp.Addr}
 	code, stdout, stderr := netCLI(t, env, "check", "--token-env", "TOKEN", "--url", tsockURL, "--connect-to", connectTo(f.good),

@@ -352,7 +352,7 @@ func TestNetcheckJSONMatchesSchema(t *testing.T) {
 		})
 	}
 	t.Run("through a proxy", func(t *testing.T) {
-		proxy := testpeer.Tinyproxy{Filter: []string{`^blocked\.`}}.Start(t)
+		proxy := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{Filter: []string{`^blocked\.`}}).Addr
 		p := newNcSite(t)
 		p.dest["media.us1.twilio.com"] = "blocked.localhost:" + p.port("media")
 		code, stdout, stderr := ncRun(t, append(p.args(), "--proxy", "http://u:pw@"+proxy, "-o", "json")...)

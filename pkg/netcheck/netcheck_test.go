@@ -307,7 +307,7 @@ func TestIPv6Broken(t *testing.T) {
 // becomes the CONNECT target, so media is sent to a name the filter
 // matches, on the same loopback server.
 func TestBlockedByRealProxy(t *testing.T) {
-	proxy := testpeer.Tinyproxy{Filter: []string{`^blocked\.`}}.Start(t)
+	proxy := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{Filter: []string{`^blocked\.`}}).Addr
 	s := newSite(t, "Test CA")
 	_, port, _ := net.SplitHostPort(s.servers["media"].Listener.Addr().String())
 	s.route("media", "media.us1.twilio.com", "blocked.localhost:"+port)

@@ -8,14 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
-	"github.com/convctl/convctl/internal/tinyproxy"
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/emulator"
 	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/tlsca"
@@ -131,11 +130,11 @@ func BenchmarkTimeToConnectedThroughProxy(b *testing.B) {
 // installed (the in-process proxy still runs).
 func startTinyproxyForBench(b *testing.B) string {
 	b.Helper()
-	if _, err := exec.LookPath("tinyproxy"); err != nil {
+	if _, ok := testpeer.Find("tinyproxy"); !ok {
 		b.Log("tinyproxy not installed: only the in-process proxy is measured")
 		return ""
 	}
-	return tinyproxy.Start(b, tinyproxy.Options{}).URL("")
+	return testpeer.StartTinyproxy(b, testpeer.TinyproxyOptions{}).URL("")
 }
 
 // BenchmarkChainVerification is the cost the two verifications add to each
