@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -14,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -98,82 +96,6 @@ func newNetFixture(t *testing.T) *netFixture {
 
 func connectTo(port string) string { return tsockHost + ":443:127.0.0.1:" + port }
 
-// inProcProxy answers CONNECT as told: a fixed answer, silence, or a
-// tunnel; cut accepts CONNECT and hangs up at the first bytes after it.
-func inProcProxy(t testing.TB, answer string, silent, cut bool) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				br := bufio.NewReader(c)
-				first, err := br.ReadString('\n')
-				if err != nil {
-					return
-				}
-				for {
-					l, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if l == "\r\n" {
-						break
-					}
-				}
-				switch {
-				case silent:
-					io.Copy(io.Discard, br)
-					return
-				case answer != "":
-					c.Write([]byte(answer))
-					return
-				case cut:
-					c.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
-					br.ReadByte()
-					return
-				}
-				up, err := net.Dial("tcp", strings.Fields(first)[1])
-				if err != nil {
-					c.Write([]byte("HTTP/1.1 502 Bad Gateway\r\n\r\n"))
-					return
-				}
-				defer up.Close()
-				c.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
-				go func() { io.Copy(up, br); up.Close() }()
-				io.Copy(c, up)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
 type netCase struct {
 	name    string
 	env     map[string]string
@@ -253,16 +175,16 @@ func netCases(t *testing.T, f *netFixture, canary string) []netCase {
 			args: withCA(append(ct(f.good), "--no-proxy")...), exit: exitOK, outcome: probe.OutcomeConnected},
 		{name: "proxy unreachable", args: withCA(append(ct(f.good), "--proxy", "http://"+pw+"@"+deadAddr(t))...),
 			exit: exitCannotFinish, outcome: probe.OutcomeUnreachable, cause: probe.CauseProxy, msg: "unreachable"},
-		{name: "proxy answers 502", args: withCA(append(ct(f.good), "--proxy", "http://"+pw+"@"+inProcProxy(t, "HTTP/1.1 502 Bad Gateway\r\n\r\n", false, false))...),
+		{name: "proxy answers 502", args: withCA(append(ct(f.good), "--proxy", "http://"+pw+"@"+(&testpeer.ConnectProxy{Answer: "HTTP/1.1 502 Bad Gateway\r\n\r\n"}).Start(t).Addr)...),
 			exit: exitCannotFinish, outcome: probe.OutcomeUnreachable, cause: probe.CauseProxy, status: 502, msg: "could not reach"},
-		{name: "proxy answers garbage", args: withCA(append(ct(f.good), "--proxy", "http://"+pw+"@"+inProcProxy(t, "\x15\x03\x01\x00\x02\x02\x46", false, false))...),
+		{name: "proxy answers garbage", args: withCA(append(ct(f.good), "--proxy", "http://"+pw+"@"+(&testpeer.ConnectProxy{Answer: "\x15\x03\x01\x00\x02\x02\x46"}).Start(t).Addr)...),
 			exit: exitCannotFinish, outcome: probe.OutcomeUnreachable, cause: probe.CauseProxy, msg: "did not answer CONNECT with HTTP"},
-		{name: "proxy wants NTLM", args: withCA(append(ct(f.good), "--proxy", "http://"+pw+"@"+inProcProxy(t, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate\r\n\r\n", false, false))...),
+		{name: "proxy wants NTLM", args: withCA(append(ct(f.good), "--proxy", "http://"+pw+"@"+(&testpeer.ConnectProxy{Answer: "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate\r\n\r\n"}).Start(t).Addr)...),
 			exit: exitCannotFinish, outcome: probe.OutcomeUnreachable, cause: probe.CauseProxy, status: 407, msg: "NTLM, Negotiate"},
-		{name: "proxy never answers", args: withCA(append(ct(f.good), "--timeout", "400ms", "--proxy", "http://"+pw+"@"+inProcProxy(t, "", true, false))...),
+		{name: "proxy never answers", args: withCA(append(ct(f.good), "--timeout", "400ms", "--proxy", "http://"+pw+"@"+(&testpeer.ConnectProxy{Silent: true}).Start(t).Addr)...),
 			exit: exitCannotFinish, outcome: probe.OutcomeUnreachable, cause: probe.CauseProxy, msg: "answer CONNECT"},
 		{name: "CONNECT accepted, upgrade cut", args: []string{"--url", "ws://" + tsockHost + "/v3/wsconnect", "--connect-to", tsockHost + ":80:127.0.0.1:" + f.plain,
-			"--proxy", "http://" + pw + "@" + inProcProxy(t, "", false, true)},
+			"--proxy", "http://" + pw + "@" + (&testpeer.ConnectProxy{Cut: true}).Start(t).Addr},
 			exit: exitCannotFinish, outcome: probe.OutcomeUnreachable, cause: probe.CauseProxy, msg: "accepted CONNECT"},
 	}
 }

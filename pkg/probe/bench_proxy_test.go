@@ -47,7 +47,7 @@ func BenchmarkTimeToConnectedThroughProxy(b *testing.B) {
 	tok := mintToken(b, testSecret, time.Hour, "")
 	roots := ca.Pool()
 
-	proxies := map[string]string{"inproc": "http://" + connectProxy(b, "", false)}
+	proxies := map[string]string{"inproc": "http://" + (&testpeer.ConnectProxy{}).Start(b).Addr}
 	if tp := startTinyproxyForBench(b); tp != "" {
 		proxies["tinyproxy"] = tp
 	}
