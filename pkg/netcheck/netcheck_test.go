@@ -411,3 +411,20 @@ func TestPercentile(t *testing.T) {
 		}
 	}
 }
+
+// netcheck writes durations as probe and netpath do (netpath.Millis,
+// rounded to the microsecond), so the same path reads the same in
+// `connect` and `netcheck`; it used to truncate.
+func TestMillisAgreeWithProbe(t *testing.T) {
+	for _, d := range []time.Duration{0, 1499, 1500, 41_200_600, 1_043_999_999} {
+		if got, want := *ms(&d), netpath.Millis(d); got != want {
+			t.Errorf("ms(%v) = %v, netpath.Millis = %v", d, got, want)
+		}
+	}
+	if got := netpath.Millis(1500 * time.Nanosecond); got != 0.002 {
+		t.Errorf("Millis(1.5µs) = %v, want 0.002 (rounded, not truncated)", got)
+	}
+	if ms(nil) != nil {
+		t.Error("ms(nil) is not nil")
+	}
+}
