@@ -14,7 +14,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -554,7 +553,7 @@ func TestBrowserDashboardScreenshot(t *testing.T) {
 		t.Fatalf("screenshot: %d bytes, %v", len(png), err)
 	}
 	r.noPageProblems()
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+	if updateGolden() {
 		if err := os.WriteFile(filepath.Join("..", "..", "docs", "dashboard.png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}

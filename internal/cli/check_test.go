@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -958,37 +957,9 @@ func TestCheckScripts(t *testing.T) {
 	})
 }
 
-func init() {
-	// -update rewrites the golden files; another test file may have
-	// declared the flag already.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func ckUpdateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
 func ckGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "check", "golden", name)
-	if ckUpdateGolden() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestCheckRenderGolden -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -run TestCheckRenderGolden -update rewrites it)\n got:\n%s\nwant:\n%s", name, got, want)
-	}
+	checkGolden(t, filepath.Join("testdata", "check", "golden", name), got)
 }
 
 // TestCheckRenderGolden renders one fixed report in each format, so a

@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,19 +22,6 @@ import (
 
 // Nothing here dials anything but servers the tests start on 127.0.0.1:
 // every run through runConnect or run() is given --url of one.
-
-func init() {
-	// -update rewrites testdata/connect/*.golden; another test file may
-	// have declared the flag already.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 const (
 	connSecret  = "connect-test-secret-0123456789abcdef"
@@ -532,22 +517,7 @@ func TestConnectTextGolden(t *testing.T) {
 			t.Run(file, func(t *testing.T) {
 				var buf bytes.Buffer
 				renderConnectText(&buf, newColorScheme(tty), rep, probe.OutcomeConnected)
-				path := filepath.Join("testdata", "connect", file)
-				if updateGolden() {
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run with -update to create it)", err)
-				}
-				if !bytes.Equal(buf.Bytes(), want) {
-					t.Errorf("report differs from %s (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, buf.String(), want)
-				}
+				checkGolden(t, filepath.Join("testdata", "connect", file), buf.Bytes())
 			})
 		}
 	}

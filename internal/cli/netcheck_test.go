@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -186,23 +185,7 @@ var portRE = regexp.MustCompile(`(127\.0\.0\.1|\[::1\]|localhost):[0-9]+`)
 // checkNcGolden compares out (ports normalised) with testdata/netcheck/name.
 func checkNcGolden(t *testing.T, name, out string) {
 	t.Helper()
-	got := []byte(portRE.ReplaceAllString(out, "$1:PORT"))
-	path := filepath.Join("testdata", "netcheck", name)
-	if updateGolden() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (create it with: go test ./internal/cli -run %s -update)", err, t.Name())
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (rerun with -update if the change is intended)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	checkGolden(t, filepath.Join("testdata", "netcheck", name), []byte(portRE.ReplaceAllString(out, "$1:PORT")))
 }
 
 func decodeNetcheck(t *testing.T, stdout string) *netcheck.Report {

@@ -407,19 +407,7 @@ func TestConnectNetworkGolden(t *testing.T) {
 				if strings.Contains(buf.String(), "\x1b[2J") {
 					t.Errorf("a proxy's reason reached the terminal unescaped")
 				}
-				path := filepath.Join("testdata", "connect", file)
-				if updateGolden() {
-					if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run with -update to create it)", err)
-				}
-				if !bytes.Equal(buf.Bytes(), want) {
-					t.Errorf("report differs from %s (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, buf.String(), want)
-				}
+				checkGolden(t, filepath.Join("testdata", "connect", file), buf.Bytes())
 			})
 		}
 	}
