@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,19 +41,11 @@ func mintConn(t testing.TB, secret string, now time.Time, ttl time.Duration) str
 	return tok
 }
 
-// startConnEmulator serves pkg/emulator on 127.0.0.1 for one test.
+// startConnEmulator serves pkg/emulator, with connSecret, for one test.
 func startConnEmulator(t testing.TB, cfg emulator.Config) string {
 	t.Helper()
 	cfg.Secret = []byte(connSecret)
-	em := emulator.New(cfg)
-	srv := httptest.NewServer(em)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = em.Shutdown(ctx)
-		srv.Close()
-	})
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + emulator.PathWS
+	return serveEmulator(t, cfg)
 }
 
 // deadURL is a ws:// URL on 127.0.0.1 where nothing listens.

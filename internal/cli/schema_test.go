@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -162,19 +161,11 @@ func schemaMint(t *testing.T, mod func(*inspect.MintOptions)) string {
 	return tok
 }
 
-// schemaEmulator serves pkg/emulator on 127.0.0.1 for one test and returns its ws:// URL.
+// schemaEmulator serves pkg/emulator, with schemaSecret, for one test.
 func schemaEmulator(t *testing.T, cfg emulator.Config) string {
 	t.Helper()
 	cfg.Secret = []byte(schemaSecret)
-	em := emulator.New(cfg)
-	srv := httptest.NewServer(em)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = em.Shutdown(ctx)
-		srv.Close()
-	})
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + emulator.PathWS
+	return serveEmulator(t, cfg)
 }
 
 // schemaDeadURL is a ws:// URL on 127.0.0.1 where nothing listens.
