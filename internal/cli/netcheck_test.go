@@ -3,12 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -73,16 +70,7 @@ func newNcSite(t *testing.T) *ncSite {
 // serve starts the server for host with handler h and routes host to it.
 func (s *ncSite) serve(t *testing.T, host string, h http.Handler) *httptest.Server {
 	t.Helper()
-	cert, err := s.ca.Issue([]string{host}, tlsca.Validity{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(h)
-	// Handshakes the client refuses on purpose are not the server's news.
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	srv := testpeer.ServeTLS(t, s.ca, host, h)
 	short, _, _ := strings.Cut(host, ".")
 	s.servers[short] = srv
 	s.dest[host] = srv.Listener.Addr().String()

@@ -2,7 +2,6 @@ package netcheck
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"net"
@@ -57,14 +56,7 @@ func newSite(t *testing.T, caName string) *site {
 // serve starts (or replaces) the server for short with handler h.
 func (s *site) serve(t *testing.T, short, host string, h http.Handler) {
 	t.Helper()
-	cert, err := s.ca.Issue([]string{host}, tlsca.Validity{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(h)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	srv := testpeer.ServeTLS(t, s.ca, host, h)
 	s.servers[short] = srv
 	s.route(short, host, srv.Listener.Addr().String())
 }
