@@ -807,11 +807,7 @@ func TestCheckFlags(t *testing.T) {
 			f := NewFactory(io, getenv)
 			var got *CheckOptions
 			cmd := NewCmdCheck(f, func(_ context.Context, o *CheckOptions) error { got = o; return nil })
-			cmd.SetFlagErrorFunc(flagError)
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(io.Out)
-			cmd.SetErr(io.ErrOut)
-			err := cmd.ExecuteContext(context.Background())
+			err := execFlags(cmd, tt.args)
 			w := tt.want
 			if w.errorHas != "" {
 				if err == nil || !strings.Contains(err.Error(), w.errorHas) || exitCodeOf(err) != exitUsage {

@@ -125,11 +125,7 @@ func TestConnectFlags(t *testing.T) {
 			f := NewFactory(io, func(k string) string { return env[k] })
 			var got *ConnectOptions
 			cmd := NewCmdConnect(f, func(_ context.Context, o *ConnectOptions) error { got = o; return nil })
-			cmd.SetFlagErrorFunc(flagError)
-			cmd.SetArgs(append([]string{}, tc.args...)) // nil would make cobra read os.Args
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
+			err := execFlags(cmd, tc.args)
 			if tc.check != nil {
 				if err != nil {
 					t.Fatalf("err = %v", err)

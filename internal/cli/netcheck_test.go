@@ -671,11 +671,7 @@ func TestNetcheckFlags(t *testing.T) {
 			f := NewFactory(ios, func(string) string { return "" })
 			var got *NetcheckOptions
 			cmd := NewCmdNetcheck(f, func(_ context.Context, o *NetcheckOptions) error { got = o; return nil })
-			cmd.SetFlagErrorFunc(flagError)
-			cmd.SetArgs(append([]string{}, tc.args...))
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
+			err := execFlags(cmd, tc.args)
 			if tc.check != nil {
 				if err != nil {
 					t.Fatalf("err = %v", err)
