@@ -296,14 +296,7 @@ func TestRules(t *testing.T) {
 	for _, c := range ruleCases() {
 		t.Run(c.name, func(t *testing.T) {
 			r := c.inspect()
-			var errs, warns []string
-			for _, f := range r.Findings {
-				if f.Severity == SeverityError {
-					errs = append(errs, f.Code)
-				} else {
-					warns = append(warns, f.Code)
-				}
-			}
+			errs, warns := findingCodes(r)
 			if !slices.Equal(errs, c.errors) || !slices.Equal(warns, c.warnings) {
 				t.Fatalf("errors %v warnings %v, want %v %v\n%s", errs, warns, c.errors, c.warnings, dump(r))
 			}
@@ -537,4 +530,17 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	if !strings.Contains(string(odd.AppendJSON(nil)), `"identity":"\u0000<&>\b\f\u2029`+"\ufffd\x7f") {
 		t.Errorf("identity escaped unexpectedly: %s", odd.AppendJSON(nil))
 	}
+}
+
+// findingCodes are r's finding codes, errors apart from warnings, in
+// report order.
+func findingCodes(r *Report) (errs, warns []string) {
+	for _, f := range r.Findings {
+		if f.Severity == SeverityError {
+			errs = append(errs, f.Code)
+		} else {
+			warns = append(warns, f.Code)
+		}
+	}
+	return errs, warns
 }
