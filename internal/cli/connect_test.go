@@ -495,6 +495,14 @@ func TestConnectTextGolden(t *testing.T) {
 				Hint:    "the WebSocket opened but init was never answered: the server is not speaking Twilsock, or is overloaded"},
 		},
 	}
+	checkConnectGoldens(t, reports, nil)
+}
+
+// checkConnectGoldens renders each report as connect's text, on a pipe
+// (testdata/connect/NAME.txt) and on a terminal (NAME.tty.txt), compares it
+// with its golden file, and hands the text to also, when given.
+func checkConnectGoldens(t *testing.T, reports map[string]*probe.Report, also func(t *testing.T, text string)) {
+	t.Helper()
 	for name, rep := range reports {
 		for _, tty := range []bool{false, true} {
 			file := name + ".txt"
@@ -504,6 +512,9 @@ func TestConnectTextGolden(t *testing.T) {
 			t.Run(file, func(t *testing.T) {
 				var buf bytes.Buffer
 				renderConnectText(&buf, newColorScheme(tty), rep, probe.OutcomeConnected)
+				if also != nil {
+					also(t, buf.String())
+				}
 				checkGolden(t, filepath.Join("testdata", "connect", file), buf.Bytes())
 			})
 		}

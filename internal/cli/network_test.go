@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509/pkix"
@@ -395,20 +394,9 @@ func TestConnectNetworkGolden(t *testing.T) {
 			Warnings: []string{"IPv6 failed and IPv4 worked (54.172.60.1:443): clients that try IPv6 first connect slower, or not at all"},
 		},
 	}
-	for name, rep := range reports {
-		for _, tty := range []bool{false, true} {
-			file := name + ".txt"
-			if tty {
-				file = name + ".tty.txt"
-			}
-			t.Run(file, func(t *testing.T) {
-				var buf bytes.Buffer
-				renderConnectText(&buf, newColorScheme(tty), rep, probe.OutcomeConnected)
-				if strings.Contains(buf.String(), "\x1b[2J") {
-					t.Errorf("a proxy's reason reached the terminal unescaped")
-				}
-				checkGolden(t, filepath.Join("testdata", "connect", file), buf.Bytes())
-			})
+	checkConnectGoldens(t, reports, func(t *testing.T, text string) {
+		if strings.Contains(text, "\x1b[2J") {
+			t.Errorf("a proxy's reason reached the terminal unescaped")
 		}
-	}
+	})
 }
