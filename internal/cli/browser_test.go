@@ -14,7 +14,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -31,6 +30,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/twilsock"
 )
 
@@ -82,11 +82,7 @@ func requireBrowser(t *testing.T) *browserEnv {
 		missing = append(missing, "the SDK's browser bundle is not installed (run `npm ci` in testdata/interop)")
 	}
 	if len(missing) > 0 {
-		msg := strings.Join(missing, "; ")
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("browser suite cannot run in CI: %s", msg)
-		}
-		t.Skipf("browser suite SKIPPED: %s. With CI=true this is a failure.", msg)
+		testpeer.Missing(t, "browser suite: "+strings.Join(missing, "; "))
 	}
 
 	page, err := filepath.Abs(filepath.Join("testdata", "browser", "sdk.html"))
@@ -557,7 +553,7 @@ func TestBrowserDashboardScreenshot(t *testing.T) {
 		t.Fatalf("screenshot: %d bytes, %v", len(png), err)
 	}
 	r.noPageProblems()
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+	if updateGolden() {
 		if err := os.WriteFile(filepath.Join("..", "..", "docs", "dashboard.png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -185,7 +185,7 @@ func canaryCases(t *testing.T, tok, wsURL, httpURL string) []canaryCase {
 // paths) with the canary secret and token wherever a value goes.
 func TestCanaryNeverLeaks(t *testing.T) {
 	tok, sig := canaryToken(t)
-	wsURL := ckEmulator(t, emulator.Config{Secret: []byte(canarySecret)})
+	wsURL := serveEmulator(t, emulator.Config{Secret: []byte(canarySecret)})
 	tokenServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no token for you", http.StatusNotFound)
 	}))

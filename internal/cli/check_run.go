@@ -274,13 +274,8 @@ func checkConnection(ctx context.Context, opts *CheckOptions, rep *checkReport, 
 	if opts.Hold > 0 {
 		cfg.PingInterval = defaultPing // a half-open connection fails the hold instead of passing it
 	}
-	network, err := netpath.New(opts.Net)
-	if err != nil {
-		return asUsage(err)
-	}
-	cfg.Network = network
-	if opts.tune != nil {
-		opts.tune(&cfg)
+	if err := probeNetwork(&cfg, opts.Net, opts.tune); err != nil {
+		return err
 	}
 	prog.show(checkConnect, "connecting to "+safeURL(target))
 	pr, err := probe.Run(ctx, cfg)

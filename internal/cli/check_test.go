@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -120,22 +119,6 @@ func (e *ckEndpoint) source(t *testing.T) tokensource.Source {
 	return src
 }
 
-// ckEmulator serves pkg/emulator on 127.0.0.1 and returns its ws:// URL.
-func ckEmulator(t *testing.T, cfg emulator.Config) string {
-	t.Helper()
-	emu := emulator.New(cfg)
-	srv := httptest.NewServer(emu)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := emu.Shutdown(ctx); err != nil {
-			t.Errorf("emulator shutdown: %v", err)
-		}
-		srv.Close()
-	})
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + emulator.PathWS
-}
-
 // ckOptions are the options the flags would give, with the SDK's slow
 // timings (1 s backoff, 3 s disconnecting) compressed.
 func ckOptions(src tokensource.Source, url string) (*CheckOptions, *bytes.Buffer, *bytes.Buffer) {
@@ -172,24 +155,27 @@ func ckRunOpts(t *testing.T, ctx context.Context, opts *CheckOptions) (int, stri
 	}
 }
 
+// ckCheck is one check of ckJSON.
+type ckCheck struct {
+	Name       string   `json:"name"`
+	Status     string   `json:"status"`
+	DurationMS *float64 `json:"duration_ms"`
+	Message    string   `json:"message"`
+	Cause      *struct {
+		Kind        string `json:"kind"`
+		HTTPStatus  *int   `json:"http_status"`
+		TwilioError *int   `json:"twilio_error"`
+		Message     string `json:"message"`
+		Hint        string `json:"hint"`
+	} `json:"cause"`
+}
+
 // ckJSON is the -o json report as a script would read it.
 type ckJSON struct {
-	OK     bool `json:"ok"`
-	Local  bool `json:"local"`
-	Checks []struct {
-		Name       string   `json:"name"`
-		Status     string   `json:"status"`
-		DurationMS *float64 `json:"duration_ms"`
-		Message    string   `json:"message"`
-		Cause      *struct {
-			Kind        string `json:"kind"`
-			HTTPStatus  *int   `json:"http_status"`
-			TwilioError *int   `json:"twilio_error"`
-			Message     string `json:"message"`
-			Hint        string `json:"hint"`
-		} `json:"cause"`
-	} `json:"checks"`
-	Token *struct {
+	OK     bool      `json:"ok"`
+	Local  bool      `json:"local"`
+	Checks []ckCheck `json:"checks"`
+	Token  *struct {
 		Valid     bool   `json:"valid"`
 		Signature string `json:"signature"`
 		Identity  string `json:"identity"`
@@ -249,19 +235,7 @@ func (r *ckJSON) statuses() string {
 	return strings.Join(parts, " ")
 }
 
-func (r *ckJSON) check(t *testing.T, name string) *struct {
-	Name       string   `json:"name"`
-	Status     string   `json:"status"`
-	DurationMS *float64 `json:"duration_ms"`
-	Message    string   `json:"message"`
-	Cause      *struct {
-		Kind        string `json:"kind"`
-		HTTPStatus  *int   `json:"http_status"`
-		TwilioError *int   `json:"twilio_error"`
-		Message     string `json:"message"`
-		Hint        string `json:"hint"`
-	} `json:"cause"`
-} {
+func (r *ckJSON) check(t *testing.T, name string) *ckCheck {
 	t.Helper()
 	for i := range r.Checks {
 		if r.Checks[i].Name == name {
@@ -280,7 +254,7 @@ func ckStatuses(fetch, insp, conn, upd, hold, disc string) string {
 // TestCheckTokenEndpoint: the usual CI setup, an app's token endpoint and
 // a Twilsock server, for each kind of answer the endpoint can give.
 func TestCheckTokenEndpoint(t *testing.T) {
-	wsURL := ckEmulator(t, emulator.Config{Secret: []byte(ckSecret)})
+	wsURL := serveEmulator(t, emulator.Config{Secret: []byte(ckSecret)})
 	good, expired := ckMint(t), ckMint(t, ckExpired)
 
 	tests := []struct {
@@ -390,11 +364,11 @@ func TestCheckConnectFailures(t *testing.T) {
 		twilio  int
 	}{
 		{name: "bad signature denied by the server", token: ckMint(t, ckSignedWith("another-secret-0123456789abcdef0")),
-			url: ckEmulator(t, emulator.Config{Secret: []byte(ckSecret)}), code: 1, kind: "token_rejected", twilio: 20107},
-		{name: "server denies", token: good, url: ckEmulator(t, emulator.Config{Deny: 20151}),
+			url: serveEmulator(t, emulator.Config{Secret: []byte(ckSecret)}), code: 1, kind: "token_rejected", twilio: 20107},
+		{name: "server denies", token: good, url: serveEmulator(t, emulator.Config{Deny: 20151}),
 			code: 1, kind: "token_rejected", twilio: 20151},
 		{name: "unreachable", token: good, url: closed, once: true, code: 3, kind: "network"},
-		{name: "init never answered", token: good, url: ckEmulator(t, emulator.Config{InitDelay: time.Hour}),
+		{name: "init never answered", token: good, url: serveEmulator(t, emulator.Config{InitDelay: time.Hour}),
 			timeout: 300 * time.Millisecond, code: 3, kind: "timeout"},
 	}
 	for _, tt := range tests {
@@ -437,7 +411,7 @@ func TestCheckConnectFailures(t *testing.T) {
 // TestCheckUpdateAndHold: --update-token and --hold, passing and failing.
 func TestCheckUpdateAndHold(t *testing.T) {
 	good := ckMint(t)
-	wsURL := ckEmulator(t, emulator.Config{Secret: []byte(ckSecret)})
+	wsURL := serveEmulator(t, emulator.Config{Secret: []byte(ckSecret)})
 	// A server whose clock, from the moment it first reads it (the
 	// connection opening), is 150ms short of this token's expiry: it will
 	// close 410 while the client holds.
@@ -447,7 +421,7 @@ func TestCheckUpdateAndHold(t *testing.T) {
 		clockOnce   sync.Once
 		serverStart time.Time
 	)
-	expiring := ckEmulator(t, emulator.Config{Secret: []byte(ckSecret), Clock: func() time.Time {
+	expiring := serveEmulator(t, emulator.Config{Secret: []byte(ckSecret), Clock: func() time.Time {
 		clockOnce.Do(func() { serverStart = time.Now() })
 		return mintedAt.Add(time.Hour - 150*time.Millisecond + time.Since(serverStart))
 	}})
@@ -512,7 +486,7 @@ func TestCheckUpdateAndHold(t *testing.T) {
 
 // TestCheckTextOutput: the same report on a terminal and through a pipe.
 func TestCheckTextOutput(t *testing.T) {
-	wsURL := ckEmulator(t, emulator.Config{Secret: []byte(ckSecret)})
+	wsURL := serveEmulator(t, emulator.Config{Secret: []byte(ckSecret)})
 	for _, tty := range []bool{false, true} {
 		t.Run("tty="+strconv.FormatBool(tty), func(t *testing.T) {
 			ep := newCkEndpoint(t, ckMint(t), ckAnswer500)
@@ -636,7 +610,7 @@ func ckReadJUnit(t *testing.T, path string) *ckJUnit {
 
 // TestCheckJUnit: a failing run and a token source that fails.
 func TestCheckJUnit(t *testing.T) {
-	wsURL := ckEmulator(t, emulator.Config{Secret: []byte(ckSecret)})
+	wsURL := serveEmulator(t, emulator.Config{Secret: []byte(ckSecret)})
 
 	t.Run("connect denied", func(t *testing.T) {
 		ep := newCkEndpoint(t, ckMint(t, ckSignedWith("another-secret-0123456789abcdef0")))
@@ -833,11 +807,7 @@ func TestCheckFlags(t *testing.T) {
 			f := NewFactory(io, getenv)
 			var got *CheckOptions
 			cmd := NewCmdCheck(f, func(_ context.Context, o *CheckOptions) error { got = o; return nil })
-			cmd.SetFlagErrorFunc(flagError)
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(io.Out)
-			cmd.SetErr(io.ErrOut)
-			err := cmd.ExecuteContext(context.Background())
+			err := execFlags(cmd, tt.args)
 			w := tt.want
 			if w.errorHas != "" {
 				if err == nil || !strings.Contains(err.Error(), w.errorHas) || exitCodeOf(err) != exitUsage {
@@ -892,7 +862,7 @@ func TestCheckHelpExamples(t *testing.T) {
 	}
 	for _, line := range lines {
 		t.Run(line, func(t *testing.T) {
-			args := ckShellWords(t, os.Expand(line, getenv))[1:]
+			args := shellWords(t, os.Expand(line, getenv))[1:]
 			os.Remove("convctl-check.xml")
 			if !strings.Contains(line, "--local") {
 				io, _, _, _ := TestIO()
@@ -915,37 +885,6 @@ func TestCheckHelpExamples(t *testing.T) {
 	}
 }
 
-// ckShellWords splits a command line as sh would, for the quoting the
-// examples use: double quotes around words, no escapes.
-func ckShellWords(t *testing.T, s string) []string {
-	t.Helper()
-	var words []string
-	var cur strings.Builder
-	inWord, quoted := false, false
-	for _, r := range s {
-		switch {
-		case r == '"':
-			quoted, inWord = !quoted, true
-		case r == ' ' && !quoted:
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if quoted {
-		t.Fatalf("unbalanced quotes in %q", s)
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words
-}
-
 // TestCheckScripts runs testdata/check/*.txtar with the real main: the
 // --help example as typed, and the exit codes a pipeline sees.
 func TestCheckScripts(t *testing.T) {
@@ -958,37 +897,9 @@ func TestCheckScripts(t *testing.T) {
 	})
 }
 
-func init() {
-	// -update rewrites the golden files; another test file may have
-	// declared the flag already.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func ckUpdateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
 func ckGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "check", "golden", name)
-	if ckUpdateGolden() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestCheckRenderGolden -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -run TestCheckRenderGolden -update rewrites it)\n got:\n%s\nwant:\n%s", name, got, want)
-	}
+	checkGolden(t, filepath.Join("testdata", "check", "golden", name), got)
 }
 
 // TestCheckRenderGolden renders one fixed report in each format, so a

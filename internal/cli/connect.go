@@ -196,13 +196,8 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 		Observer:     live.observe,
 		Now:          opts.Now,
 	}
-	network, err := netpath.New(opts.Net)
-	if err != nil {
-		return asUsage(err)
-	}
-	cfg.Network = network
-	if opts.tune != nil {
-		opts.tune(&cfg)
+	if err := probeNetwork(&cfg, opts.Net, opts.tune); err != nil {
+		return err
 	}
 
 	live.begin()

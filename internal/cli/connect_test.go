@@ -5,10 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,19 +21,6 @@ import (
 
 // Nothing here dials anything but servers the tests start on 127.0.0.1:
 // every run through runConnect or run() is given --url of one.
-
-func init() {
-	// -update rewrites testdata/connect/*.golden; another test file may
-	// have declared the flag already.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 const (
 	connSecret  = "connect-test-secret-0123456789abcdef"
@@ -57,19 +41,11 @@ func mintConn(t testing.TB, secret string, now time.Time, ttl time.Duration) str
 	return tok
 }
 
-// startConnEmulator serves pkg/emulator on 127.0.0.1 for one test.
+// startConnEmulator serves pkg/emulator, with connSecret, for one test.
 func startConnEmulator(t testing.TB, cfg emulator.Config) string {
 	t.Helper()
 	cfg.Secret = []byte(connSecret)
-	em := emulator.New(cfg)
-	srv := httptest.NewServer(em)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = em.Shutdown(ctx)
-		srv.Close()
-	})
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + emulator.PathWS
+	return serveEmulator(t, cfg)
 }
 
 // deadURL is a ws:// URL on 127.0.0.1 where nothing listens.
@@ -149,11 +125,7 @@ func TestConnectFlags(t *testing.T) {
 			f := NewFactory(io, func(k string) string { return env[k] })
 			var got *ConnectOptions
 			cmd := NewCmdConnect(f, func(_ context.Context, o *ConnectOptions) error { got = o; return nil })
-			cmd.SetFlagErrorFunc(flagError)
-			cmd.SetArgs(append([]string{}, tc.args...)) // nil would make cobra read os.Args
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
+			err := execFlags(cmd, tc.args)
 			if tc.check != nil {
 				if err != nil {
 					t.Fatalf("err = %v", err)
@@ -523,6 +495,14 @@ func TestConnectTextGolden(t *testing.T) {
 				Hint:    "the WebSocket opened but init was never answered: the server is not speaking Twilsock, or is overloaded"},
 		},
 	}
+	checkConnectGoldens(t, reports, nil)
+}
+
+// checkConnectGoldens renders each report as connect's text, on a pipe
+// (testdata/connect/NAME.txt) and on a terminal (NAME.tty.txt), compares it
+// with its golden file, and hands the text to also, when given.
+func checkConnectGoldens(t *testing.T, reports map[string]*probe.Report, also func(t *testing.T, text string)) {
+	t.Helper()
 	for name, rep := range reports {
 		for _, tty := range []bool{false, true} {
 			file := name + ".txt"
@@ -532,22 +512,10 @@ func TestConnectTextGolden(t *testing.T) {
 			t.Run(file, func(t *testing.T) {
 				var buf bytes.Buffer
 				renderConnectText(&buf, newColorScheme(tty), rep, probe.OutcomeConnected)
-				path := filepath.Join("testdata", "connect", file)
-				if updateGolden() {
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
+				if also != nil {
+					also(t, buf.String())
 				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run with -update to create it)", err)
-				}
-				if !bytes.Equal(buf.Bytes(), want) {
-					t.Errorf("report differs from %s (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, buf.String(), want)
-				}
+				checkGolden(t, filepath.Join("testdata", "connect", file), buf.Bytes())
 			})
 		}
 	}

@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"context"
+	"io"
 	"net"
 	"strconv"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 func TestIsRegion(t *testing.T) {
@@ -48,4 +52,15 @@ func FuzzCheckListenAddr(f *testing.F) {
 			t.Fatalf("accepted %q with port %q", s, port)
 		}
 	})
+}
+
+// execFlags runs a command built with a runF that records its options on
+// args as the root would, flag errors worded by flagError, its own output
+// discarded: the flag-parsing half of a command, for the flag tables.
+func execFlags(cmd *cobra.Command, args []string) error {
+	cmd.SetFlagErrorFunc(flagError)
+	cmd.SetArgs(append([]string{}, args...)) // nil would make cobra read os.Args
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	return cmd.ExecuteContext(context.Background())
 }

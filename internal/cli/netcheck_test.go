@@ -3,16 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -74,16 +70,7 @@ func newNcSite(t *testing.T) *ncSite {
 // serve starts the server for host with handler h and routes host to it.
 func (s *ncSite) serve(t *testing.T, host string, h http.Handler) *httptest.Server {
 	t.Helper()
-	cert, err := s.ca.Issue([]string{host}, tlsca.Validity{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(h)
-	// Handshakes the client refuses on purpose are not the server's news.
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	srv := testpeer.ServeTLS(t, s.ca, host, h)
 	short, _, _ := strings.Cut(host, ".")
 	s.servers[short] = srv
 	s.dest[host] = srv.Listener.Addr().String()
@@ -186,23 +173,7 @@ var portRE = regexp.MustCompile(`(127\.0\.0\.1|\[::1\]|localhost):[0-9]+`)
 // checkNcGolden compares out (ports normalised) with testdata/netcheck/name.
 func checkNcGolden(t *testing.T, name, out string) {
 	t.Helper()
-	got := []byte(portRE.ReplaceAllString(out, "$1:PORT"))
-	path := filepath.Join("testdata", "netcheck", name)
-	if updateGolden() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (create it with: go test ./internal/cli -run %s -update)", err, t.Name())
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (rerun with -update if the change is intended)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	checkGolden(t, filepath.Join("testdata", "netcheck", name), []byte(portRE.ReplaceAllString(out, "$1:PORT")))
 }
 
 func decodeNetcheck(t *testing.T, stdout string) *netcheck.Report {
@@ -320,7 +291,7 @@ func TestNetcheckEndpointDown(t *testing.T) {
 // sets the CONNECT target, so media goes to a name the filter matches,
 // on its own loopback server.
 func TestNetcheckBlockedByProxy(t *testing.T) {
-	proxy := testpeer.Tinyproxy{Filter: []string{`^blocked\.`}}.Start(t)
+	proxy := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{Filter: []string{`^blocked\.`}}).Addr
 	s := newNcSite(t)
 	s.dest["media.us1.twilio.com"] = "blocked.localhost:" + s.port("media")
 	args := append(s.args(), "--proxy", "http://"+proxy)
@@ -700,11 +671,7 @@ func TestNetcheckFlags(t *testing.T) {
 			f := NewFactory(ios, func(string) string { return "" })
 			var got *NetcheckOptions
 			cmd := NewCmdNetcheck(f, func(_ context.Context, o *NetcheckOptions) error { got = o; return nil })
-			cmd.SetFlagErrorFunc(flagError)
-			cmd.SetArgs(append([]string{}, tc.args...))
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
+			err := execFlags(cmd, tc.args)
 			if tc.check != nil {
 				if err != nil {
 					t.Fatalf("err = %v", err)
@@ -734,7 +701,7 @@ func TestNetcheckFlags(t *testing.T) {
 // TestNetcheckDebug: --debug logs each step to stderr, and a proxy
 // password appears nowhere, neither in the log nor in the report.
 func TestNetcheckDebug(t *testing.T) {
-	proxy := testpeer.Tinyproxy{BasicAuth: "alice:s3cretpw"}.Start(t)
+	proxy := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{User: "alice", Password: "s3cretpw"}).Addr
 	s := newNcSite(t)
 	code, stdout, stderr := ncRun(t, append(s.args(), "--debug", "--proxy", "http://alice:s3cretpw@"+proxy, "-o", "json")...)
 	if code != exitOK {

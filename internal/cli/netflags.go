@@ -10,6 +10,7 @@ import (
 
 	"github.com/convctl/convctl/pkg/debuglog"
 	"github.com/convctl/convctl/pkg/netpath"
+	"github.com/convctl/convctl/pkg/probe"
 )
 
 // netFlags are the network flags of every command that opens a connection
@@ -124,4 +125,18 @@ func netError(flag string, err error) error {
 		msg = strings.TrimPrefix(msg, netpath.ErrConfig.Error()+": ")
 	}
 	return errors.New(flag + ": " + msg)
+}
+
+// probeNetwork gives cfg the network path n describes, then lets a test's
+// tune adjust cfg: what connect and check both do before probe.Run.
+func probeNetwork(cfg *probe.Config, n netpath.Config, tune func(*probe.Config)) error {
+	network, err := netpath.New(n)
+	if err != nil {
+		return asUsage(err)
+	}
+	cfg.Network = network
+	if tune != nil {
+		tune(cfg)
+	}
+	return nil
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509/pkix"
@@ -14,11 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/convctl/convctl/internal/tinyproxy"
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/emulator"
 	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/probe"
@@ -98,82 +95,6 @@ func newNetFixture(t *testing.T) *netFixture {
 
 func connectTo(port string) string { return tsockHost + ":443:127.0.0.1:" + port }
 
-// inProcProxy answers CONNECT as told: a fixed answer, silence, or a
-// tunnel; cut accepts CONNECT and hangs up at the first bytes after it.
-func inProcProxy(t testing.TB, answer string, silent, cut bool) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				br := bufio.NewReader(c)
-				first, err := br.ReadString('\n')
-				if err != nil {
-					return
-				}
-				for {
-					l, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if l == "\r\n" {
-						break
-					}
-				}
-				switch {
-				case silent:
-					io.Copy(io.Discard, br)
-					return
-				case answer != "":
-					c.Write([]byte(answer))
-					return
-				case cut:
-					c.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
-					br.ReadByte()
-					return
-				}
-				up, err := net.Dial("tcp", strings.Fields(first)[1])
-				if err != nil {
-					c.Write([]byte("HTTP/1.1 502 Bad Gateway\r\n\r\n"))
-					return
-				}
-				defer up.Close()
-				c.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
-				go func() { io.Copy(up, br); up.Close() }()
-				io.Copy(c, up)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
 type netCase struct {
 	name    string
 	env     map[string]string
@@ -187,10 +108,10 @@ type netCase struct {
 }
 
 func netCases(t *testing.T, f *netFixture, canary string) []netCase {
-	open := tinyproxy.Start(t, tinyproxy.Options{})
-	auth := tinyproxy.Start(t, tinyproxy.Options{User: "alice", Password: canary})
-	only443 := tinyproxy.Start(t, tinyproxy.Options{ConnectPorts: []int{443}})
-	filtered := tinyproxy.Start(t, tinyproxy.Options{Filter: []string{"twilio"}})
+	open := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{})
+	auth := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{User: "alice", Password: canary})
+	only443 := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{ConnectPorts: []int{443}})
+	filtered := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{Filter: []string{"twilio"}})
 	ct := func(port string) []string { return []string{"--connect-to", connectTo(port)} }
 	withCA := func(a ...string) []string { return append(a, "--ca-file", f.caFile) }
 	pw := "alice:" + canary
@@ -253,16 +174,16 @@ func netCases(t *testing.T, f *netFixture, canary string) []netCase {
 			args: withCA(append(ct(f.good), "--no-proxy")...), exit: exitOK, outcome: probe.OutcomeConnected},
 		{name: "proxy unreachable", args: withCA(append(ct(f.good), "--proxy", "http://"+pw+"@"+deadAddr(t))...),
 			exit: exitCannotFinish, outcome: probe.OutcomeUnreachable, cause: probe.CauseProxy, msg: "unreachable"},
-		{name: "proxy answers 502", args: withCA(append(ct(f.good), "--proxy", "http://"+pw+"@"+inProcProxy(t, "HTTP/1.1 502 Bad Gateway\r\n\r\n", false, false))...),
+		{name: "proxy answers 502", args: withCA(append(ct(f.good), "--proxy", "http://"+pw+"@"+(&testpeer.ConnectProxy{Answer: "HTTP/1.1 502 Bad Gateway\r\n\r\n"}).Start(t).Addr)...),
 			exit: exitCannotFinish, outcome: probe.OutcomeUnreachable, cause: probe.CauseProxy, status: 502, msg: "could not reach"},
-		{name: "proxy answers garbage", args: withCA(append(ct(f.good), "--proxy", "http://"+pw+"@"+inProcProxy(t, "\x15\x03\x01\x00\x02\x02\x46", false, false))...),
+		{name: "proxy answers garbage", args: withCA(append(ct(f.good), "--proxy", "http://"+pw+"@"+(&testpeer.ConnectProxy{Answer: "\x15\x03\x01\x00\x02\x02\x46"}).Start(t).Addr)...),
 			exit: exitCannotFinish, outcome: probe.OutcomeUnreachable, cause: probe.CauseProxy, msg: "did not answer CONNECT with HTTP"},
-		{name: "proxy wants NTLM", args: withCA(append(ct(f.good), "--proxy", "http://"+pw+"@"+inProcProxy(t, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate\r\n\r\n", false, false))...),
+		{name: "proxy wants NTLM", args: withCA(append(ct(f.good), "--proxy", "http://"+pw+"@"+(&testpeer.ConnectProxy{Answer: "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate\r\n\r\n"}).Start(t).Addr)...),
 			exit: exitCannotFinish, outcome: probe.OutcomeUnreachable, cause: probe.CauseProxy, status: 407, msg: "NTLM, Negotiate"},
-		{name: "proxy never answers", args: withCA(append(ct(f.good), "--timeout", "400ms", "--proxy", "http://"+pw+"@"+inProcProxy(t, "", true, false))...),
+		{name: "proxy never answers", args: withCA(append(ct(f.good), "--timeout", "400ms", "--proxy", "http://"+pw+"@"+(&testpeer.ConnectProxy{Silent: true}).Start(t).Addr)...),
 			exit: exitCannotFinish, outcome: probe.OutcomeUnreachable, cause: probe.CauseProxy, msg: "answer CONNECT"},
 		{name: "CONNECT accepted, upgrade cut", args: []string{"--url", "ws://" + tsockHost + "/v3/wsconnect", "--connect-to", tsockHost + ":80:127.0.0.1:" + f.plain,
-			"--proxy", "http://" + pw + "@" + inProcProxy(t, "", false, true)},
+			"--proxy", "http://" + pw + "@" + (&testpeer.ConnectProxy{Cut: true}).Start(t).Addr},
 			exit: exitCannotFinish, outcome: probe.OutcomeUnreachable, cause: probe.CauseProxy, msg: "accepted CONNECT"},
 	}
 }
@@ -380,7 +301,7 @@ func TestProxyPasswordNeverShows(t *testing.T) {
 
 func TestCheckReportsNetwork(t *testing.T) {
 	f := newNetFixture(t)
-	tp := tinyproxy.Start(t, tinyproxy.Options{})
+	tp := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{})
 	junit := filepath.Join(t.TempDir(), "check.xml")
 	env := map[string]string{"TOKEN": f.token, "HTTPS_PROXY": "http://" + tp.Addr}
 	code, stdout, stderr := netCLI(t, env, "check", "--token-env", "TOKEN", "--url", tsockURL, "--connect-to", connectTo(f.good),
@@ -473,32 +394,9 @@ func TestConnectNetworkGolden(t *testing.T) {
 			Warnings: []string{"IPv6 failed and IPv4 worked (54.172.60.1:443): clients that try IPv6 first connect slower, or not at all"},
 		},
 	}
-	for name, rep := range reports {
-		for _, tty := range []bool{false, true} {
-			file := name + ".txt"
-			if tty {
-				file = name + ".tty.txt"
-			}
-			t.Run(file, func(t *testing.T) {
-				var buf bytes.Buffer
-				renderConnectText(&buf, newColorScheme(tty), rep, probe.OutcomeConnected)
-				if strings.Contains(buf.String(), "\x1b[2J") {
-					t.Errorf("a proxy's reason reached the terminal unescaped")
-				}
-				path := filepath.Join("testdata", "connect", file)
-				if updateGolden() {
-					if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run with -update to create it)", err)
-				}
-				if !bytes.Equal(buf.Bytes(), want) {
-					t.Errorf("report differs from %s (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, buf.String(), want)
-				}
-			})
+	checkConnectGoldens(t, reports, func(t *testing.T, text string) {
+		if strings.Contains(text, "\x1b[2J") {
+			t.Errorf("a proxy's reason reached the terminal unescaped")
 		}
-	}
+	})
 }

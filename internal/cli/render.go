@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/probe"
 )
 
@@ -40,8 +41,9 @@ func encodeJSON(w io.Writer, v any, indent string) error {
 
 // ---- durations -------------------------------------------------------------
 
-// ms is a duration in milliseconds, to the microsecond, as reports carry them.
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+// ms is a duration in milliseconds as reports carry them (netpath.Millis:
+// one rounding for every report).
+func ms(d time.Duration) float64 { return netpath.Millis(d) }
 
 // msDur turns a report's milliseconds back into a duration.
 func msDur(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }

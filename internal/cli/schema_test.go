@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -162,19 +161,11 @@ func schemaMint(t *testing.T, mod func(*inspect.MintOptions)) string {
 	return tok
 }
 
-// schemaEmulator serves pkg/emulator on 127.0.0.1 for one test and returns its ws:// URL.
+// schemaEmulator serves pkg/emulator, with schemaSecret, for one test.
 func schemaEmulator(t *testing.T, cfg emulator.Config) string {
 	t.Helper()
 	cfg.Secret = []byte(schemaSecret)
-	em := emulator.New(cfg)
-	srv := httptest.NewServer(em)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = em.Shutdown(ctx)
-		srv.Close()
-	})
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + emulator.PathWS
+	return serveEmulator(t, cfg)
 }
 
 // schemaDeadURL is a ws:// URL on 127.0.0.1 where nothing listens.
@@ -352,7 +343,7 @@ func TestNetcheckJSONMatchesSchema(t *testing.T) {
 		})
 	}
 	t.Run("through a proxy", func(t *testing.T) {
-		proxy := testpeer.Tinyproxy{Filter: []string{`^blocked\.`}}.Start(t)
+		proxy := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{Filter: []string{`^blocked\.`}}).Addr
 		p := newNcSite(t)
 		p.dest["media.us1.twilio.com"] = "blocked.localhost:" + p.port("media")
 		code, stdout, stderr := ncRun(t, append(p.args(), "--proxy", "http://u:pw@"+proxy, "-o", "json")...)

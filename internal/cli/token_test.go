@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,39 +21,10 @@ import (
 	"github.com/convctl/convctl/pkg/tokensource"
 )
 
-func init() {
-	// -update rewrites testdata/token/*.golden; another test file may have
-	// declared the flag already.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func tokenGoldenUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
 // checkTokenGolden compares got with testdata/token/name; -update rewrites it.
 func checkTokenGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "token", name)
-	if tokenGoldenUpdate() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (create it with: go test ./internal/cli -run %s -update)", err, t.Name())
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (rerun with -update if the change is intended)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	checkGolden(t, filepath.Join("testdata", "token", name), got)
 }
 
 // The SIDs of testdata/tokens (fake but well-formed).

@@ -1,135 +1,151 @@
-// Package testpeer starts the real programs convctl's tests talk to (Debian's
-// tinyproxy, ...) on loopback, each stopped by the test that started it. It is
-// for tests only; nothing in the shipped binary imports it.
 package testpeer
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// Need returns the path of a program the test needs. Without it the test is
-// skipped, loudly, except under CI=true, where it fails: CI installs every
-// real peer (.ci/run).
-func Need(t testing.TB, program, debianPackage string) string {
-	t.Helper()
-	p, err := exec.LookPath(program)
-	if err == nil {
-		return p
-	}
-	msg := fmt.Sprintf("%s is not installed (Debian package %s; .ci/run installs it): this test drives the real program", program, debianPackage)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip("SKIPPED, NOT RUN: " + msg)
-	return ""
-}
-
-// Tinyproxy is how a tinyproxy is set up for one test.
-type Tinyproxy struct {
+// TinyproxyOptions is how a tinyproxy is set up for one test.
+type TinyproxyOptions struct {
+	// User and Password, when set, make the proxy ask for Basic credentials
+	// (407; a wrong pair gets 401).
+	User, Password string
 	// ConnectPorts, when set, are the only ports CONNECT may reach.
 	ConnectPorts []int
 	// Filter holds extended regular expressions of host names to refuse
 	// (403 "Filtered").
 	Filter []string
-	// BasicAuth, "user:password", makes the proxy ask for credentials (407).
-	BasicAuth string
 }
 
-// Start runs tinyproxy on a free 127.0.0.1 port and returns its address
-// (host:port). It is stopped when the test ends.
-func (tp Tinyproxy) Start(t testing.TB) string {
+// Tinyproxy is a running tinyproxy.
+type Tinyproxy struct {
+	// Addr is its 127.0.0.1:port.
+	Addr string
+
+	mu  sync.Mutex
+	log bytes.Buffer
+}
+
+// Log returns what tinyproxy has logged so far: proof of what went through
+// it.
+func (p *Tinyproxy) Log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
+
+// URL is http://127.0.0.1:port, with userinfo ("user:password") when given.
+func (p *Tinyproxy) URL(userinfo string) string {
+	if userinfo != "" {
+		return "http://" + userinfo + "@" + p.Addr
+	}
+	return "http://" + p.Addr
+}
+
+// StartTinyproxy runs tinyproxy with o on a free 127.0.0.1 port until the
+// test ends. Without tinyproxy the test ends through Missing.
+func StartTinyproxy(t testing.TB, o TinyproxyOptions) *Tinyproxy {
 	t.Helper()
 	bin := Need(t, "tinyproxy", "tinyproxy")
-	dir := t.TempDir()
 	var last error
-	for try := 0; try < 3; try++ {
-		addr, err := tp.start(t, bin, dir)
+	for range 3 { // a free port can be taken between choosing it and binding it
+		p, err := startTinyproxy(t, bin, o)
 		if err == nil {
-			return addr
+			return p
 		}
 		last = err
 	}
 	t.Fatalf("tinyproxy did not start: %v", last)
-	return ""
+	return nil
 }
 
-func (tp Tinyproxy) start(t testing.TB, bin, dir string) (string, error) {
+func startTinyproxy(t testing.TB, bin string, o TinyproxyOptions) (*Tinyproxy, error) {
+	dir := t.TempDir()
 	port, err := freePort()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	var conf strings.Builder
 	fmt.Fprintf(&conf, "Port %d\nListen 127.0.0.1\nTimeout 10\nMaxClients 50\nAllow 127.0.0.1\nLogLevel Info\n", port)
-	for _, p := range tp.ConnectPorts {
-		fmt.Fprintf(&conf, "ConnectPort %d\n", p)
+	if o.User != "" {
+		fmt.Fprintf(&conf, "BasicAuth %s %s\n", o.User, o.Password)
 	}
-	if len(tp.Filter) > 0 {
+	for _, cp := range o.ConnectPorts {
+		fmt.Fprintf(&conf, "ConnectPort %d\n", cp)
+	}
+	if len(o.Filter) > 0 {
 		f := filepath.Join(dir, "filter")
-		if err := os.WriteFile(f, []byte(strings.Join(tp.Filter, "\n")+"\n"), 0o644); err != nil {
-			return "", err
+		if err := os.WriteFile(f, []byte(strings.Join(o.Filter, "\n")+"\n"), 0o600); err != nil {
+			return nil, err
 		}
 		fmt.Fprintf(&conf, "FilterDefaultDeny No\nFilterExtended On\nFilter %q\n", f)
 	}
-	if tp.BasicAuth != "" {
-		user, pass, _ := strings.Cut(tp.BasicAuth, ":")
-		fmt.Fprintf(&conf, "BasicAuth %s %s\n", user, pass)
-	}
 	cf := filepath.Join(dir, "tinyproxy.conf")
 	if err := os.WriteFile(cf, []byte(conf.String()), 0o600); err != nil {
-		return "", err
+		return nil, err
 	}
 	cmd := exec.Command(bin, "-d", "-c", cf)
-	out, err := cmd.StderrPipe()
+	// With -d, tinyproxy logs to stdout (flushed per line).
+	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	cmd.Stdout = cmd.Stderr
+	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
-		return "", err
+		return nil, err
 	}
-	ready := make(chan error, 1)
+	p := &Tinyproxy{Addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	ready := make(chan bool, 1)
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		sc := bufio.NewScanner(out)
-		var seen []string
-		said := false
+		signalled := false
 		for sc.Scan() {
 			line := sc.Text()
-			if !said {
-				seen = append(seen, line)
-			}
-			if !said && strings.Contains(line, "Accepting connections") {
-				ready <- nil
-				said = true
+			p.mu.Lock()
+			p.log.WriteString(line + "\n")
+			p.mu.Unlock()
+			if !signalled && strings.Contains(line, "Accepting connections") {
+				signalled = true
+				ready <- true
 			}
 		}
-		if !said {
-			ready <- fmt.Errorf("exited before accepting connections:\n%s", strings.Join(seen, "\n"))
+		if !signalled {
+			ready <- false
 		}
 	}()
 	stop := func() {
-		cmd.Process.Kill()
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
 		cmd.Wait()
 	}
 	select {
-	case err := <-ready:
-		if err != nil {
+	case ok := <-ready:
+		if !ok {
 			stop()
-			return "", err
+			return nil, fmt.Errorf("tinyproxy exited before accepting connections:\n%s", p.Log())
 		}
 	case <-time.After(10 * time.Second):
 		stop()
-		return "", fmt.Errorf("not ready within 10s")
+		return nil, fmt.Errorf("tinyproxy not ready within 10s:\n%s", p.Log())
 	}
 	t.Cleanup(stop)
-	return fmt.Sprintf("127.0.0.1:%d", port), nil
+	return p, nil
 }
 
 // freePort asks the kernel for a free loopback port. Another process may

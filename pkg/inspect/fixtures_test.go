@@ -142,14 +142,7 @@ func TestFixtureVerdicts(t *testing.T) {
 				opts = append(opts, WithProduct(w.product))
 			}
 			r := Inspect(fx.Token, opts...)
-			var errs, warns []string
-			for _, f := range r.Findings {
-				if f.Severity == SeverityError {
-					errs = append(errs, f.Code)
-				} else {
-					warns = append(warns, f.Code)
-				}
-			}
+			errs, warns := findingCodes(r)
 			if !slices.Equal(errs, w.errors) || !slices.Equal(warns, w.warnings) {
 				t.Errorf("errors %v warnings %v, want errors %v warnings %v\n%s", errs, warns, w.errors, w.warnings, dump(r))
 			}

@@ -509,19 +509,13 @@ func scanNumber(b []byte, i int) (int, bool) {
 	case b[i] == '0':
 		i++
 	case b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
+		i, _ = digits(b, i)
 	default:
 		return 0, false
 	}
+	var ok bool
 	if i < len(b) && b[i] == '.' {
-		i++
-		start := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == start {
+		if i, ok = digits(b, i+1); !ok {
 			return 0, false
 		}
 	}
@@ -530,13 +524,19 @@ func scanNumber(b []byte, i int) (int, bool) {
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		start := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == start {
+		if i, ok = digits(b, i); !ok {
 			return 0, false
 		}
 	}
 	return i, true
+}
+
+// digits returns the index past the run of decimal digits at b[i], and
+// whether there was at least one.
+func digits(b []byte, i int) (int, bool) {
+	j := i
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	return j, j > i
 }

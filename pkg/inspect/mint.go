@@ -51,14 +51,7 @@ func Mint(o MintOptions) (string, error) {
 	if alg == "" {
 		alg = "HS256"
 	}
-	ttl := o.TTL
-	if ttl == 0 {
-		ttl = DefaultTTL
-	}
-	now := o.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
+	ttl, now := o.ttlNow()
 	iat := now.Unix()
 
 	h := make([]byte, 0, 80)
@@ -214,19 +207,26 @@ func (o *MintOptions) validate() error {
 		bad("algorithm %s is not HS256, HS384 or HS512", quote(o.Algorithm))
 	}
 	if !o.NotBefore.IsZero() {
-		ttl := o.TTL
-		if ttl == 0 {
-			ttl = DefaultTTL
-		}
-		now := o.Now
-		if now.IsZero() {
-			now = time.Now()
-		}
+		ttl, now := o.ttlNow()
 		if o.NotBefore.Unix() >= now.Unix()+int64(ttl/time.Second) {
 			bad("not-before %s is at or after the expiry: the token would never be valid", o.NotBefore.UTC().Format(time.RFC3339))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ttlNow is the TTL and the minting time the options mean: DefaultTTL
+// and the clock when unset.
+func (o *MintOptions) ttlNow() (time.Duration, time.Time) {
+	ttl := o.TTL
+	if ttl == 0 {
+		ttl = DefaultTTL
+	}
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	return ttl, now
 }
 
 func validRegion(s string) bool {

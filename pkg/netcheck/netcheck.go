@@ -398,6 +398,6 @@ func ms(d *time.Duration) *float64 {
 	if d == nil {
 		return nil
 	}
-	v := float64(d.Microseconds()) / 1000
+	v := netpath.Millis(*d)
 	return &v
 }

@@ -2,7 +2,6 @@ package netcheck
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"net"
@@ -57,14 +56,7 @@ func newSite(t *testing.T, caName string) *site {
 // serve starts (or replaces) the server for short with handler h.
 func (s *site) serve(t *testing.T, short, host string, h http.Handler) {
 	t.Helper()
-	cert, err := s.ca.Issue([]string{host}, tlsca.Validity{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(h)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	srv := testpeer.ServeTLS(t, s.ca, host, h)
 	s.servers[short] = srv
 	s.route(short, host, srv.Listener.Addr().String())
 }
@@ -307,7 +299,7 @@ func TestIPv6Broken(t *testing.T) {
 // becomes the CONNECT target, so media is sent to a name the filter
 // matches, on the same loopback server.
 func TestBlockedByRealProxy(t *testing.T) {
-	proxy := testpeer.Tinyproxy{Filter: []string{`^blocked\.`}}.Start(t)
+	proxy := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{Filter: []string{`^blocked\.`}}).Addr
 	s := newSite(t, "Test CA")
 	_, port, _ := net.SplitHostPort(s.servers["media"].Listener.Addr().String())
 	s.route("media", "media.us1.twilio.com", "blocked.localhost:"+port)
@@ -409,5 +401,22 @@ func TestPercentile(t *testing.T) {
 		if got := percentile(tc.vs, tc.p); got != tc.want {
 			t.Errorf("percentile(%v, %v) = %v, want %v", tc.vs, tc.p, got, tc.want)
 		}
+	}
+}
+
+// netcheck writes durations as probe and netpath do (netpath.Millis,
+// rounded to the microsecond), so the same path reads the same in
+// `connect` and `netcheck`; it used to truncate.
+func TestMillisAgreeWithProbe(t *testing.T) {
+	for _, d := range []time.Duration{0, 1499, 1500, 41_200_600, 1_043_999_999} {
+		if got, want := *ms(&d), netpath.Millis(d); got != want {
+			t.Errorf("ms(%v) = %v, netpath.Millis = %v", d, got, want)
+		}
+	}
+	if got := netpath.Millis(1500 * time.Nanosecond); got != 0.002 {
+		t.Errorf("Millis(1.5µs) = %v, want 0.002 (rounded, not truncated)", got)
+	}
+	if ms(nil) != nil {
+		t.Error("ms(nil) is not nil")
 	}
 }

@@ -57,35 +57,6 @@ func newTLSServer(t testing.TB, cert tls.Certificate) *tlsServer {
 	return s
 }
 
-// rawServer runs handle on each connection to a 127.0.0.1 listener.
-func rawServer(t testing.TB, handle func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				handle(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	return ln.Addr().String()
-}
-
 func newCA(t testing.TB, cn, org string) *tlsca.CA {
 	t.Helper()
 	ca, err := tlsca.NewCA(pkix.Name{CommonName: cn, Organization: []string{org}}, tlsca.Validity{})

@@ -174,11 +174,14 @@ func redactRaw(s string) string {
 	return quoteShort(s[:start] + user + s[at:])
 }
 
-func ms(d time.Duration) float64 {
+// Millis is how every convctl report writes a duration: milliseconds,
+// rounded to the microsecond, which is what a person reading a timeline
+// can use. probe and netcheck use it too, so their reports agree.
+func Millis(d time.Duration) float64 {
 	return math.Round(float64(d)/float64(time.Microsecond)) / 1000
 }
 
-func msp(d time.Duration) *float64 { v := ms(d); return &v }
+func msp(d time.Duration) *float64 { v := Millis(d); return &v }
 
 func durp(d time.Duration) *time.Duration { return &d }
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/convctl/convctl/internal/tinyproxy"
+	"github.com/convctl/convctl/internal/testpeer"
 )
 
 // Real proxy, real answers: Debian's tinyproxy on a loopback port, one
@@ -21,7 +21,7 @@ func TestTinyproxy(t *testing.T) {
 	trust := []*x509.Certificate{ca.Cert}
 	for _, tc := range []struct {
 		name     string
-		opts     tinyproxy.Options
+		opts     testpeer.TinyproxyOptions
 		userinfo string
 		connect  string // connect-to rule; default: to srv
 		kind     Kind
@@ -29,19 +29,19 @@ func TestTinyproxy(t *testing.T) {
 		schemes  []string
 	}{
 		{name: "open"},
-		{name: "basic auth", opts: tinyproxy.Options{User: "alice", Password: "s3cret"}, userinfo: "alice:s3cret"},
-		{name: "basic auth missing", opts: tinyproxy.Options{User: "alice", Password: "s3cret"}, kind: KindProxyAuth, status: 407, schemes: []string{"Basic"}},
-		{name: "basic auth wrong", opts: tinyproxy.Options{User: "alice", Password: "s3cret"}, userinfo: "alice:wrong", kind: KindProxyAuth, status: 401}, // tinyproxy answers 401, not 407
-		{name: "connect only to 443", opts: tinyproxy.Options{ConnectPorts: []int{443}}, kind: KindProxyForbidden, status: 403},
+		{name: "basic auth", opts: testpeer.TinyproxyOptions{User: "alice", Password: "s3cret"}, userinfo: "alice:s3cret"},
+		{name: "basic auth missing", opts: testpeer.TinyproxyOptions{User: "alice", Password: "s3cret"}, kind: KindProxyAuth, status: 407, schemes: []string{"Basic"}},
+		{name: "basic auth wrong", opts: testpeer.TinyproxyOptions{User: "alice", Password: "s3cret"}, userinfo: "alice:wrong", kind: KindProxyAuth, status: 401}, // tinyproxy answers 401, not 407
+		{name: "connect only to 443", opts: testpeer.TinyproxyOptions{ConnectPorts: []int{443}}, kind: KindProxyForbidden, status: 403},
 		// tinyproxy answers 500 "Unable to connect" when the target refuses.
 		{name: "target refuses", connect: twilioHost + ":443:127.0.0.1:" + deadPort(t), kind: KindProxyUpstream, status: 500},
 		// The connect-to target is under .invalid (RFC 6761: never resolves),
 		// so nothing leaves the machine even if the filter failed.
-		{name: "filtered host", opts: tinyproxy.Options{Filter: []string{`twilio`}},
+		{name: "filtered host", opts: testpeer.TinyproxyOptions{Filter: []string{`twilio`}},
 			connect: twilioHost + ":443:blocked.twilio.invalid:" + srv.port, kind: KindProxyForbidden, status: 403},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tp := tinyproxy.Start(t, tc.opts)
+			tp := testpeer.StartTinyproxy(t, tc.opts)
 			ct := connectTo(t, srv.port)
 			if tc.connect != "" {
 				r, err := ParseConnectTo(tc.connect)
@@ -95,7 +95,7 @@ func TestTinyproxy(t *testing.T) {
 func TestEnvironmentProxyWithARealHostName(t *testing.T) {
 	ca := newCA(t, "Test CA", "Test")
 	srv := newTLSServer(t, issue(t, ca, tlsValidity(), twilioHost))
-	tp := tinyproxy.Start(t, tinyproxy.Options{})
+	tp := testpeer.StartTinyproxy(t, testpeer.TinyproxyOptions{})
 	env := map[string]string{"HTTPS_PROXY": tp.URL("")}
 	cfg := Config{Getenv: envOf(env), Roots: x509.NewCertPool(), ExtraRoots: []*x509.Certificate{ca.Cert}, ConnectTo: connectTo(t, srv.port)}
 

@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -308,30 +307,6 @@ func (t *TLS) CertExpiry() (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t.Chain[0].NotAfter, true
-}
-
-// Summary is one line for logs: "TLS 1.3, verified, publicly trusted".
-func (t *TLS) Summary() string {
-	if t == nil {
-		return ""
-	}
-	var p []string
-	if t.Version != "" {
-		p = append(p, t.Version)
-	}
-	switch {
-	case t.Error != nil:
-		p = append(p, "failed")
-	case t.Verified:
-		p = append(p, "verified")
-	}
-	if t.PubliclyTrusted {
-		p = append(p, "publicly trusted")
-	}
-	if t.InterceptedBy != nil {
-		p = append(p, fmt.Sprintf("intercepted by %s", *t.InterceptedBy))
-	}
-	return strings.Join(p, ", ")
 }
 
 func (d *Dialer) publicPool() *x509.CertPool {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/tlsca"
 )
 
@@ -118,12 +119,12 @@ func TestExtraRootsSpareTheMachineRoots(t *testing.T) {
 }
 
 func TestTLSPlainHTTPAndReset(t *testing.T) {
-	plain := rawServer(t, func(c net.Conn) {
+	plain := testpeer.Serve(t, func(c net.Conn) {
 		buf := make([]byte, 1024)
 		c.Read(buf)
 		c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
 	})
-	reset := rawServer(t, func(c net.Conn) {
+	reset := testpeer.Serve(t, func(c net.Conn) {
 		buf := make([]byte, 1024)
 		c.Read(buf)
 		c.(*net.TCPConn).SetLinger(0)

@@ -8,18 +8,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
-	"github.com/convctl/convctl/internal/tinyproxy"
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/emulator"
 	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/tlsca"
-	"github.com/convctl/convctl/pkg/twilsock"
 )
 
 // BenchmarkTimeToConnectedThroughProxy: time to connected (the probe's
@@ -48,7 +46,7 @@ func BenchmarkTimeToConnectedThroughProxy(b *testing.B) {
 	tok := mintToken(b, testSecret, time.Hour, "")
 	roots := ca.Pool()
 
-	proxies := map[string]string{"inproc": "http://" + connectProxy(b, "", false)}
+	proxies := map[string]string{"inproc": "http://" + (&testpeer.ConnectProxy{}).Start(b).Addr}
 	if tp := startTinyproxyForBench(b); tp != "" {
 		proxies["tinyproxy"] = tp
 	}
@@ -64,16 +62,7 @@ func BenchmarkTimeToConnectedThroughProxy(b *testing.B) {
 		}
 		cfg := fastConfig(wss, tok)
 		cfg.Secret, cfg.Network = nil, d
-		var total time.Duration
-		b.ReportAllocs()
-		for b.Loop() {
-			rep, err := Run(context.Background(), cfg)
-			if err != nil || rep.Outcome != OutcomeConnected || rep.Timing.Connected == nil {
-				b.Fatalf("run: %v %+v", err, rep)
-			}
-			total += time.Duration(*rep.Timing.Connected * float64(time.Millisecond))
-		}
-		b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "connect-ns")
+		benchProbeConnect(b, cfg)
 	}
 	bareRun := func(b *testing.B, proxy string) {
 		d := &websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: roots}, HandshakeTimeout: 5 * time.Second}
@@ -81,39 +70,7 @@ func BenchmarkTimeToConnectedThroughProxy(b *testing.B) {
 			u, _ := url.Parse(proxy)
 			d.Proxy = http.ProxyURL(u)
 		}
-		md := (&run{cfg: Config{Version: "dev"}}).metadata()
-		regs := []twilsock.Registration{{Product: twilsock.ProductConversations, Type: "ers", MessageTypes: conversationsMessageTypes}}
-		var total time.Duration
-		b.ReportAllocs()
-		for b.Loop() {
-			start := time.Now()
-			ws, _, err := d.Dial(wss, http.Header{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			frame, _ := twilsock.Encode(twilsock.NewInit(tok, nil, md, regs), nil)
-			if err := ws.WriteMessage(websocket.BinaryMessage, frame); err != nil {
-				b.Fatal(err)
-			}
-			_, msg, err := ws.ReadMessage()
-			if err != nil {
-				b.Fatal(err)
-			}
-			if f, err := twilsock.Decode(msg); err != nil || !f.Header.Status.OK() {
-				b.Fatalf("init reply: %v", err)
-			}
-			total += time.Since(start)
-			closeFrame, _ := twilsock.Encode(twilsock.NewClientClose(), nil)
-			_ = ws.WriteMessage(websocket.BinaryMessage, closeFrame)
-			_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-			for {
-				if _, _, err := ws.ReadMessage(); err != nil {
-					break
-				}
-			}
-			ws.Close()
-		}
-		b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "connect-ns")
+		benchBareConnect(b, d, wss, tok)
 	}
 	b.Run("direct/probe", func(b *testing.B) { probeRun(b, "") })
 	b.Run("direct/bare", func(b *testing.B) { bareRun(b, "") })
@@ -131,11 +88,11 @@ func BenchmarkTimeToConnectedThroughProxy(b *testing.B) {
 // installed (the in-process proxy still runs).
 func startTinyproxyForBench(b *testing.B) string {
 	b.Helper()
-	if _, err := exec.LookPath("tinyproxy"); err != nil {
+	if _, ok := testpeer.Find("tinyproxy"); !ok {
 		b.Log("tinyproxy not installed: only the in-process proxy is measured")
 		return ""
 	}
-	return tinyproxy.Start(b, tinyproxy.Options{}).URL("")
+	return testpeer.StartTinyproxy(b, testpeer.TinyproxyOptions{}).URL("")
 }
 
 // BenchmarkChainVerification is the cost the two verifications add to each

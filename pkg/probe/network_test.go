@@ -1,131 +1,38 @@
 package probe
 
 import (
-	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/tlsca"
 )
 
 const twilioHost = "tsock.us1.twilio.com"
 
-// serveConns runs handle for each connection to a new 127.0.0.1 listener
-// until the test ends.
-func serveConns(t testing.TB, ln net.Listener, handle func(net.Conn)) string {
-	t.Helper()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); defer c.Close(); handle(c) }()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-func listen(t testing.TB) net.Listener {
+// tlsFront terminates TLS with cert and forwards to upstream: a wss://
+// front for the fake (ws://) server.
+func tlsFront(t testing.TB, cert tls.Certificate, upstream string) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ln
-}
-
-func pipe(a, b net.Conn) {
-	done := make(chan struct{})
-	go func() { io.Copy(a, b); a.Close(); close(done) }()
-	io.Copy(b, a)
-	b.Close()
-	<-done
-}
-
-// tlsFront terminates TLS with cert and forwards to upstream: a wss://
-// front for the fake (ws://) server.
-func tlsFront(t testing.TB, cert tls.Certificate, upstream string) string {
-	ln := tls.NewListener(listen(t), &tls.Config{Certificates: []tls.Certificate{cert}})
-	return serveConns(t, ln, func(c net.Conn) {
+	ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}})
+	return testpeer.ServeListener(t, ln, func(c net.Conn) {
 		up, err := net.Dial("tcp", upstream)
 		if err != nil {
 			return
 		}
-		pipe(c, up)
+		testpeer.Pipe(c, up)
 	})
 }
-
-// connectProxy answers CONNECT with answer, or when answer is "", tunnels
-// to the target. cutAfterConnect accepts CONNECT and then hangs up: a
-// middlebox that will not pass what follows.
-func connectProxy(t testing.TB, answer string, cutAfterConnect bool) string {
-	return serveConns(t, listen(t), func(c net.Conn) {
-		br := bufio.NewReader(c)
-		first, err := br.ReadString('\n')
-		if err != nil {
-			return
-		}
-		for {
-			l, err := br.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if l == "\r\n" {
-				break
-			}
-		}
-		if answer != "" {
-			c.Write([]byte(answer))
-			return
-		}
-		if cutAfterConnect {
-			c.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
-			br.ReadString('\n') // the upgrade request's first line
-			return
-		}
-		up, err := net.Dial("tcp", strings.Fields(first)[1])
-		if err != nil {
-			c.Write([]byte("HTTP/1.1 502 Bad Gateway\r\n\r\n"))
-			return
-		}
-		c.Write([]byte("HTTP/1.1 200 Connection established\r\nVia: 1.1 test\r\n\r\n"))
-		pipe(&bufConn{c, br}, up)
-	})
-}
-
-type bufConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (b *bufConn) Read(p []byte) (int, error) { return b.r.Read(p) }
 
 func netDialer(t testing.TB, cfg netpath.Config) *netpath.Dialer {
 	t.Helper()
@@ -150,7 +57,7 @@ func proxyURLOf(t testing.TB, s string) netpath.Config {
 func TestThroughProxy(t *testing.T) {
 	fs := newFakeServer(t, scriptOK)
 	tok := mintToken(t, testSecret, time.Hour, "")
-	proxy := connectProxy(t, "", false)
+	proxy := (&testpeer.ConnectProxy{}).Start(t).Addr
 	cfg := fastConfig(fs.URL, tok)
 	cfg.Network = netDialer(t, proxyURLOf(t, "http://alice:pw-canary@"+proxy))
 	rep := runProbe(t, cfg)
@@ -183,11 +90,11 @@ func TestProxyCauses(t *testing.T) {
 		phase  Phase
 		msg    string
 	}{
-		{name: "407", proxy: connectProxy(t, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\n\r\n", false),
+		{name: "407", proxy: (&testpeer.ConnectProxy{Answer: "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\n\r\n"}).Start(t).Addr,
 			status: 407, phase: PhaseProxy, msg: "NTLM"},
-		{name: "403", proxy: connectProxy(t, "HTTP/1.1 403 Forbidden\r\n\r\n", false), status: 403, phase: PhaseProxy},
-		{name: "502", proxy: connectProxy(t, "HTTP/1.1 502 Bad Gateway\r\n\r\n", false), status: 502, phase: PhaseProxy},
-		{name: "accepts CONNECT, cuts the upgrade", proxy: connectProxy(t, "", true), phase: PhaseUpgrade, msg: "accepted CONNECT"},
+		{name: "403", proxy: (&testpeer.ConnectProxy{Answer: "HTTP/1.1 403 Forbidden\r\n\r\n"}).Start(t).Addr, status: 403, phase: PhaseProxy},
+		{name: "502", proxy: (&testpeer.ConnectProxy{Answer: "HTTP/1.1 502 Bad Gateway\r\n\r\n"}).Start(t).Addr, status: 502, phase: PhaseProxy},
+		{name: "accepts CONNECT, cuts the upgrade", proxy: (&testpeer.ConnectProxy{Cut: true}).Start(t).Addr, phase: PhaseUpgrade, msg: "accepted CONNECT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := fastConfig(fs.URL, tok)

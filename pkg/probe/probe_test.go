@@ -386,15 +386,8 @@ func TestUpdateToken(t *testing.T) {
 		c.drain()
 	})
 	first, second := mintToken(t, testSecret, time.Hour, ""), mintToken(t, testSecret, 2*time.Hour, "")
-	calls := 0
 	cfg := fastConfig(fs.URL, "")
-	cfg.Token = func(context.Context) (string, error) {
-		calls++
-		if calls == 1 {
-			return first, nil
-		}
-		return second, nil
-	}
+	cfg.Token = firstThen(first, second)
 	cfg.UpdateToken = true
 	rep := runProbe(t, cfg)
 	fs.close()
@@ -419,6 +412,19 @@ func TestUpdateToken(t *testing.T) {
 	}
 }
 
+// firstThen is a token source that gives first, then then on every later
+// fetch: a renewal with a different token.
+func firstThen(first, then string) func(context.Context) (string, error) {
+	calls := 0
+	return func(context.Context) (string, error) {
+		calls++
+		if calls == 1 {
+			return first, nil
+		}
+		return then, nil
+	}
+}
+
 func TestUpdateRejected(t *testing.T) {
 	fs := newFakeServer(t, func(c *srvConn) {
 		if initOK(c) == nil {
@@ -432,15 +438,8 @@ func TestUpdateRejected(t *testing.T) {
 		c.drain()
 	})
 	good, bad := mintToken(t, testSecret, time.Hour, ""), mintToken(t, []byte("wrong secret wrong secret wrong!"), time.Hour, "")
-	n := 0
 	cfg := fastConfig(fs.URL, "")
-	cfg.Token = func(context.Context) (string, error) {
-		n++
-		if n == 1 {
-			return good, nil
-		}
-		return bad, nil
-	}
+	cfg.Token = firstThen(good, bad)
 	cfg.UpdateToken = true
 	rep := runProbe(t, cfg)
 	wantOutcome(t, rep, OutcomeDenied)

@@ -1,9 +1,9 @@
 package probe
 
 import (
-	"github.com/convctl/convctl/pkg/netpath"
-	"math"
 	"time"
+
+	"github.com/convctl/convctl/pkg/netpath"
 )
 
 // State is a public connection state, as the SDK's connectionStateChanged
@@ -266,11 +266,8 @@ type Report struct {
 	Omitted *Omitted `json:"omitted,omitempty"`
 }
 
-// ms converts a duration to milliseconds with microsecond precision, which is
-// what a person reading a timeline can use.
-func ms(d time.Duration) float64 {
-	return math.Round(float64(d)/float64(time.Microsecond)) / 1000
-}
+// ms is netpath.Millis: one rounding for every report.
+func ms(d time.Duration) float64 { return netpath.Millis(d) }
 
 func msp(d time.Duration) *float64 { v := ms(d); return &v }
 
