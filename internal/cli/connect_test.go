@@ -295,7 +295,7 @@ func TestConnectOutput(t *testing.T) {
 			url := startConnEmulator(t, emulator.Config{DropAfter: 20 * time.Millisecond})
 			io, _, out, errOut := TestIO()
 			io.SetTTY(tty)
-			ctx, tune := untilReconnected()
+			ctx, tune := untilReconnected(1) // the report shows "Pings"
 			opts := &ConnectOptions{IO: io, Source: staticSource(tok), URL: url, Timeout: 5 * time.Second, Hold: 4 * time.Second,
 				Ping: 10 * time.Millisecond, Expect: probe.OutcomeConnected, Output: "text", Now: time.Now, tick: 10 * time.Millisecond, tune: tune}
 			err := runConnect(ctx, opts)
@@ -329,7 +329,7 @@ func TestConnectOutput(t *testing.T) {
 		url := startConnEmulator(t, emulator.Config{OffloadAfter: 20 * time.Millisecond, OffloadBackoff: 30 * time.Millisecond})
 		io, _, out, _ := TestIO()
 		io.SetTTY(true)
-		ctx, tune := untilReconnected()
+		ctx, tune := untilReconnected(0)
 		opts := &ConnectOptions{IO: io, Source: staticSource(tok), URL: url, Timeout: 5 * time.Second, Hold: 4 * time.Second,
 			Expect: probe.OutcomeConnected, Output: "json", Now: time.Now, tune: tune}
 		if err := runConnect(ctx, opts); err != nil {
@@ -354,19 +354,27 @@ func TestConnectOutput(t *testing.T) {
 }
 
 // untilReconnected compresses the SDK's timings and returns a context that
-// ends once the run has connected a second time: the test holds exactly as
-// long as it needs, whatever the machine's load.
-func untilReconnected() (context.Context, func(*probe.Config)) {
+// ends once the run has connected a second time and had at least pongs
+// pongs: the test holds exactly as long as it needs, whatever the machine's
+// load (a ping's round trip may fall in either session, or in neither
+// before the second connect).
+func untilReconnected(pongs int) (context.Context, func(*probe.Config)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return ctx, func(c *probe.Config) {
 		compress(c)
-		prev, n := c.Observer, 0
+		prev, connects, pinged := c.Observer, 0, 0
 		c.Observer = func(u probe.Update) {
 			prev(u)
-			if u.Kind == probe.UpdateState && u.PublicChanged && u.State == probe.StateConnected {
-				if n++; n == 2 {
-					cancel()
-				}
+			switch {
+			case u.Kind == probe.UpdateState && u.PublicChanged && u.State == probe.StateConnected:
+				connects++
+			case u.Kind == probe.UpdatePing:
+				pinged++
+			default:
+				return
+			}
+			if connects >= 2 && pinged >= pongs {
+				cancel()
 			}
 		}
 	}
