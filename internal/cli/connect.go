@@ -184,7 +184,11 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 	rep, err := probe.Run(ctx, cfg)
 	live.end()
 	if err != nil {
+		var tooLarge *probe.TokenTooLargeError
 		switch {
+		case errors.As(err, &tooLarge):
+			// Input no server could accept: nothing was dialed (exit 2).
+			return asUsage(tokenTooLarge(tooLarge))
 		case errors.Is(err, probe.ErrToken) && firstErr != nil:
 			if errors.Is(firstErr, tokensource.ErrInput) {
 				return asUsage(firstErr)
@@ -232,6 +236,11 @@ func runExitCode(rep *probe.Report, expect probe.Outcome) int {
 		return exitOK
 	}
 	return exitFailed
+}
+
+// tokenTooLarge words a token too large to send as an input error.
+func tokenTooLarge(e *probe.TokenTooLargeError) error {
+	return fmt.Errorf("%w; an Access Token is a few hundred bytes to a few KiB: check that the token source gives the token alone", e)
 }
 
 func hasEvent(rep *probe.Report, name string) bool {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -254,6 +255,28 @@ func TestConnectExitCodes(t *testing.T) {
 		code, stdout, stderr := connectCLI(t, "", "--url", url, "--token-env", "NOT_SET")
 		if code != exitUsage || stdout != "" || !strings.Contains(stderr, "NOT_SET") {
 			t.Errorf("exit %d, stdout %q, stderr %q; want 2 naming the variable", code, stdout, stderr)
+		}
+	})
+	t.Run("token too large for a Twilsock header", func(t *testing.T) {
+		// Input no server could take: exit 2 before anything is dialed
+		// (refused upgrades would show a dial), naming the size and limit.
+		big, err := inspect.Mint(inspect.MintOptions{AccountSID: connAccount, APIKeySID: connKey, Secret: []byte(connSecret),
+			Identity: strings.Repeat("a", 70000), ChatServiceSID: connService, TTL: time.Hour, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refusing := startConnEmulator(t, emulator.Config{RefuseUpgrades: 1 << 20})
+		code, stdout, stderr := connectCLI(t, big, "--url", refusing, "--token-env", "TOKEN", "-o", "json")
+		if code != exitUsage || stdout != "" {
+			t.Errorf("exit %d, stdout %q; want 2 and no report", code, stdout)
+		}
+		for _, want := range []string{fmt.Sprintf("the token is %d bytes, too large for a Twilsock header", len(big)), "65536 bytes (64 KiB)"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr lacks %q: %s", want, stderr)
+			}
+		}
+		if sig := big[strings.LastIndexByte(big, '.')+1:]; strings.Contains(stderr, sig) {
+			t.Errorf("the token's signature leaked into stderr")
 		}
 	})
 	t.Run("bad flag", func(t *testing.T) {

@@ -12,7 +12,8 @@
 //		Token: func(ctx context.Context) (string, error) { return tok, nil },
 //		Hold:  10 * time.Second,
 //	})
-//	// err is only a bad Config (ErrConfig) or no first token (ErrToken).
+//	// err is only a bad Config (ErrConfig) or no first token (ErrToken;
+//	// also ErrTokenTooLarge for one no Twilsock header can carry).
 //	fmt.Println(rep.Outcome, rep.Cause)
 //
 // What the probe does as the SDK does: the same init (the Conversations

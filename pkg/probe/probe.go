@@ -45,7 +45,9 @@ var conversationsMessageTypes = []string{
 // Run opens a Twilsock connection as the Conversations SDK would and walks it
 // through its states until the run is over (see Config). It returns an error
 // only for a bad Config (ErrConfig) or when the first token cannot be had
-// (ErrToken); every other outcome, including failure, is in the Report.
+// or cannot be sent (ErrToken, and ErrTokenTooLarge for a token the init
+// header cannot carry: nothing is dialed then); every other outcome,
+// including failure, is in the Report.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return runWith(ctx, cfg, nil)
 }
@@ -324,6 +326,9 @@ func (r *run) fetchToken() (string, error) {
 	if tok == "" {
 		return "", errors.New("the token source returned an empty token")
 	}
+	if err := r.checkTokenSize(tok); err != nil {
+		return "", err
+	}
 	return tok, nil
 }
 
@@ -450,12 +455,33 @@ func (r *run) attempt() step {
 	s := startSession(ws)
 	r.enter(InnerInitialising)
 	a.phase = PhaseInit
-	init := twilsock.NewInit(r.token, r.continuation, r.metadata(), []twilsock.Registration{{
-		Product: twilsock.ProductConversations, Type: "ers", NotificationProtocolVersion: 0,
-		MessageTypes: conversationsMessageTypes,
-	}})
-	r.request(s, init, twilsock.MethodInit)
+	if err := r.request(s, r.newInit(r.token), twilsock.MethodInit); err != nil {
+		return r.initUnsendable(s, err)
+	}
 	return r.serve(s, a)
+}
+
+// initUnsendable: the init does not fit a Twilsock header, so nothing was
+// sent. The token fitted when it was fetched; only a continuation token
+// the server handed out since can have grown init past the limit. It would
+// not fit on any retry either, so the run ends here.
+func (r *run) initUnsendable(s *session, err error) step {
+	msg := err.Error()
+	var tl *TokenTooLargeError
+	if errors.As(r.checkTokenSize(r.token), &tl) {
+		msg = tl.Error()
+	}
+	ct := 0
+	if r.continuation != nil {
+		ct = len(*r.continuation)
+	}
+	r.terminal = &Cause{Kind: CauseProtocol, Phase: PhaseInit,
+		Message: fmt.Sprintf("init could not be sent: %s, with the %d-byte continuation token the server gave", msg, ct),
+		Hint:    "the server's continuation token leaves too little room in init for this token: a real Twilsock server's are well under 1 KiB"}
+	r.setFail(r.terminal)
+	r.enter(InnerError)
+	r.closeSocket(s, false)
+	return done
 }
 
 func (r *run) metadata() twilsock.Metadata {
@@ -527,8 +553,10 @@ func (r *run) runOver(err error) bool {
 	return true
 }
 
-// request sends init or update and starts its reply timer.
-func (r *run) request(s *session, m twilsock.Message, method string) {
+// request sends init or update and starts its reply timer. Its error is
+// one the frame could not be encoded for (nothing was sent); a failed
+// write is the connection lost, as for send.
+func (r *run) request(s *session, m twilsock.Message, method string) error {
 	s.clearPending()
 	var id string
 	switch h := m.(type) {
@@ -538,20 +566,25 @@ func (r *run) request(s *session, m twilsock.Message, method string) {
 		id = h.ID
 	}
 	s.pendingID, s.pendingMethod, s.pendingAt = id, method, time.Now()
+	if err := r.send(s, m, nil); err != nil {
+		s.clearPending()
+		return err
+	}
 	s.reqTimer = time.NewTimer(r.cfg.RequestTimeout)
-	r.send(s, m, nil)
+	return nil
 }
 
 // send writes one frame. Only Run's goroutine calls it. A failed write
-// closes the socket, which the reader reports as the connection lost.
-func (r *run) send(s *session, m twilsock.Message, payload []byte) {
+// closes the socket, which the reader reports as the connection lost; the
+// error is only for a frame that does not encode, which is not sent.
+func (r *run) send(s *session, m twilsock.Message, payload []byte) error {
 	if s.closed || s.writeErr != nil {
-		return
+		return nil
 	}
 	b, err := twilsock.Encode(m, payload)
 	if err != nil {
-		r.log.Error("encode", "err", err)
-		return
+		r.log.Debug("not sent: the frame does not encode", "err", err)
+		return err
 	}
 	r.logFrame("send", b)
 	_ = s.ws.SetWriteDeadline(r.writeDeadline())
@@ -560,6 +593,7 @@ func (r *run) send(s *session, m twilsock.Message, payload []byte) {
 		r.log.Debug("write failed", "err", err)
 		s.ws.Close()
 	}
+	return nil
 }
 
 func (r *run) writeDeadline() time.Time {
@@ -883,9 +917,12 @@ func (r *run) onConnected(s *session, a *attempt, h *twilsock.Header) {
 func (r *run) update(s *session, why string) {
 	tok, err := r.fetchToken()
 	if err != nil {
-		if why == "renew" {
+		switch {
+		case why == "renew":
 			r.renewErr = err
-		} else {
+		case errors.Is(err, ErrTokenTooLarge):
+			r.warn("no update was sent: " + err.Error())
+		default:
 			r.warn("no update was sent: the token source failed: " + err.Error())
 		}
 		r.event(Event{Name: EventTokenRefreshFailed, Message: err.Error()})
@@ -899,7 +936,12 @@ func (r *run) update(s *session, why string) {
 	}
 	r.useToken(tok)
 	r.enter(InnerUpdating)
-	r.request(s, twilsock.NewUpdate(tok), twilsock.MethodUpdate)
+	if err := r.request(s, twilsock.NewUpdate(tok), twilsock.MethodUpdate); err != nil {
+		// Not reached with a token checkTokenSize let through (update is
+		// smaller than init), but never wait for a reply to nothing.
+		r.warn("no update was sent: " + err.Error())
+		r.enter(InnerConnected)
+	}
 }
 
 func (r *run) updateReply(s *session, f *twilsock.Frame) (step, bool) {
