@@ -44,6 +44,9 @@ type CheckOptions struct {
 // runCheck), so tests can check what the flags turn into without fetching
 // or connecting anything.
 func NewCmdCheck(f *Factory, runF func(context.Context, *CheckOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = runCheck
+	}
 	opts := &CheckOptions{}
 	var (
 		tf      tokenFlags
@@ -113,16 +116,13 @@ made (unreachable, timeout, protocol error).`,
 			if opts.Secret, err = sf.read(f); err != nil {
 				return opts.failEarly(checkTokenInspect, err)
 			}
-			if runF == nil {
-				return runCheck(cmd.Context(), opts)
-			}
 			return runF(cmd.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
 	tf.register(fs)
 	sf.register(fs, "for verifying signatures (also in --local's server)")
-	productFlag(cmd, &product, "the `PRODUCT` whose grant the token must carry")
+	productFlag(cmd, &product, "the product whose grant the token must carry")
 	fs.DurationVar(&opts.MinRemaining, "min-remaining", 0, "fail token.inspect when less than this is left before the token expires")
 	cf.register(cmd, "bound the token fetch, and the whole connection (reconnects included)")
 	fs.BoolVar(&opts.Local, "local", false, "connect to a Twilsock server convctl runs on 127.0.0.1 instead of Twilio")

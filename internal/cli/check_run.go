@@ -199,7 +199,7 @@ func inspectSummary(ir *inspect.Report) string {
 		parts = append(parts, "grants "+strings.Join(ir.Grants, ","))
 	}
 	if ir.ExpiresInSeconds != nil {
-		parts = append(parts, "expires in "+(time.Duration(*ir.ExpiresInSeconds)*time.Second).String())
+		parts = append(parts, "expires "+relTime(time.Duration(*ir.ExpiresInSeconds)*time.Second))
 	}
 	if ir.Signature == inspect.SignatureVerified {
 		parts = append(parts, "signature verified")

@@ -10,6 +10,7 @@ func commandSet(f *Factory) []*cobra.Command {
 		NewCmdConnect(f, nil),
 		NewCmdServe(f, nil),
 		NewCmdCheck(f, nil),
+		NewCmdNetcheck(f, nil),
 		NewCmdVersion(f),
 	}
 }

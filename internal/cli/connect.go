@@ -43,6 +43,9 @@ type ConnectOptions struct {
 // (nil: runConnect), so tests can check what the flags turn into without
 // connecting anywhere.
 func NewCmdConnect(f *Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = runConnect
+	}
 	opts := &ConnectOptions{}
 	var (
 		tf     tokenFlags
@@ -110,9 +113,6 @@ expected); 3 on a timeout, an unreachable server or a protocol error;
 			}
 			if opts.Secret, err = sf.read(f); err != nil {
 				return err
-			}
-			if runF == nil {
-				return runConnect(cmd.Context(), opts)
 			}
 			return runF(cmd.Context(), opts)
 		},

@@ -29,6 +29,9 @@ type DemoOptions struct {
 
 // NewCmdDemo builds `convctl demo`. runF runs the parsed options (nil: runDemo).
 func NewCmdDemo(f *Factory, runF func(context.Context, *DemoOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = runDemo
+	}
 	opts := &DemoOptions{IO: f.IO, Version: buildVersion()}
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -54,9 +57,6 @@ machine. Exits 0 when every scene ended as it should, 1 otherwise.`,
   convctl demo -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF == nil {
-				return runDemo(cmd.Context(), opts)
-			}
 			return runF(cmd.Context(), opts)
 		},
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -19,7 +18,7 @@ type enumValue struct {
 }
 
 func (e *enumValue) String() string { return *e.p }
-func (e *enumValue) Type() string   { return "string" }
+func (e *enumValue) Type() string   { return strings.Join(e.allowed, "|") } // shown in --help as the value's name
 
 func (e *enumValue) Set(v string) error {
 	for _, a := range e.allowed {
@@ -40,10 +39,10 @@ func oneOf(vals []string) string {
 }
 
 // enumFlag defines a flag that takes one of values (def is the default),
-// with shell completion of the values. The usage names them.
+// with shell completion of the values. --help names them.
 func enumFlag(cmd *cobra.Command, p *string, name, shorthand, def string, values []string, usage string) {
 	*p = def
-	cmd.Flags().VarP(&enumValue{p: p, allowed: values}, name, shorthand, usage+": `"+strings.Join(values, "|")+"`")
+	cmd.Flags().VarP(&enumValue{p: p, allowed: values}, name, shorthand, usage)
 	completeWith(cmd, name, values)
 }
 
@@ -66,18 +65,20 @@ func productFlag(cmd *cobra.Command, p *string, usage string) {
 	for _, pr := range inspect.Products() {
 		names = append(names, string(pr))
 	}
-	usage = strings.Replace(usage, "`PRODUCT`", "product", 1)
 	enumFlag(cmd, p, "product", "", string(inspect.ProductConversations), names, usage)
 }
 
 // ---- regions ---------------------------------------------------------------
 
-// A Twilio region is two letters and a digit (us1, ie1, au1): the one rule
-// for every flag that takes one. knownRegions are offered on completion.
-var (
-	regionRE     = regexp.MustCompile(`^[a-z]{2}[0-9]$`)
-	knownRegions = []string{"us1", "us2", "ie1", "de1", "au1", "jp1", "sg1", "br1"}
-)
+// knownRegions are offered on completion of --region.
+var knownRegions = []string{"us1", "us2", "ie1", "de1", "au1", "jp1", "sg1", "br1"}
+
+// isRegion is the one region rule for every flag that takes one: two
+// lower-case letters and a digit (us1, ie1, au1). A function, not a
+// regexp, so no command pays for compiling one at start.
+func isRegion(s string) bool {
+	return len(s) == 3 && 'a' <= s[0] && s[0] <= 'z' && 'a' <= s[1] && s[1] <= 'z' && '0' <= s[2] && s[2] <= '9'
+}
 
 // regionValue is a --region flag; "" is accepted only when allowEmpty.
 type regionValue struct {
@@ -89,7 +90,7 @@ func (r *regionValue) String() string { return *r.p }
 func (r *regionValue) Type() string   { return "string" }
 
 func (r *regionValue) Set(v string) error {
-	if !(v == "" && r.allowEmpty) && !regionRE.MatchString(v) {
+	if !(v == "" && r.allowEmpty) && !isRegion(v) {
 		return fmt.Errorf("not a Twilio region: want two letters and a digit, like %s", oneOf(knownRegions[:4]))
 	}
 	*r.p = v

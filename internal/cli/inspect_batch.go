@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/convctl/convctl/pkg/inspect"
 	"github.com/convctl/convctl/pkg/tokensource"
 )
 
@@ -30,10 +31,21 @@ type batchLine struct {
 
 const batchChunkMax = 256
 
-// runInspectBatch judges tokens one a line on every core. A reader cuts the
-// input into chunks (flushing early whenever the input has nothing more
-// buffered, so a slow producer still sees answers promptly), workers judge
-// and encode whole chunks, and the writer emits chunks in input order.
+// batchRun is one --batch pipeline: a reader cuts the input into chunks
+// (flushing early whenever the input has nothing more buffered, so a slow
+// producer still sees answers promptly), workers judge and encode whole
+// chunks, and the writer emits chunks in input order.
+type batchRun struct {
+	in      *inspect.Inspector
+	work    chan *batchChunk // to the workers
+	ordered chan *batchChunk // to the writer, in input order
+	// Chunks' encoded output is recycled once written: at a kilobyte a
+	// report, fresh buffers would make the garbage collector the bottleneck.
+	outBufs        sync.Pool
+	invalid, total atomic.Int64
+}
+
+// runInspectBatch judges tokens one a line on every core.
 func runInspectBatch(ctx context.Context, opts *InspectOptions) error {
 	workers := opts.Workers
 	if workers <= 0 {
@@ -42,64 +54,82 @@ func runInspectBatch(ctx context.Context, opts *InspectOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	in := opts.inspector()
-	// Chunks' encoded output is recycled once written: at a kilobyte a
-	// report, fresh buffers would make the garbage collector the bottleneck.
-	outBufs := sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
-	work := make(chan *batchChunk, workers)
-	ordered := make(chan *batchChunk, 2*workers)
-	var invalid, total atomic.Int64
-
+	b := &batchRun{in: opts.inspector(), work: make(chan *batchChunk, workers), ordered: make(chan *batchChunk, 2*workers)}
+	b.outBufs.New = func() any { buf := make([]byte, 0, 64<<10); return &buf }
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var scratch []byte
-			for c := range work {
-				out := (*outBufs.Get().(*[]byte))[:0]
-				for _, l := range c.lines {
-					r := in.Inspect(l.token)
-					if !r.Valid {
-						invalid.Add(1)
-					}
-					// {"line":N, then the report's fields.
-					out = append(out, `{"line":`...)
-					out = strconv.AppendInt(out, int64(l.n), 10)
-					out = append(out, ',')
-					scratch = r.AppendJSON(scratch[:0])
-					out = append(out, scratch[1:]...)
-					out = append(out, '\n')
-				}
-				c.out = out
-				close(c.done)
-			}
-		}()
+		wg.Go(b.judge)
 	}
-
 	readErr := make(chan error, 1)
-	go func() {
-		defer close(ordered)
-		defer close(work)
-		readErr <- readBatch(ctx, opts.BatchIn, func(c *batchChunk) bool {
-			total.Add(int64(len(c.lines)))
-			select {
-			case ordered <- c:
-			case <-ctx.Done():
-				return false
-			}
-			select {
-			case work <- c:
-				return true
-			case <-ctx.Done():
-				close(c.done)
-				return false
-			}
-		})
-	}()
+	go func() { readErr <- b.read(ctx, opts.BatchIn) }()
 
-	w := bufio.NewWriterSize(opts.IO.Out, 64<<10)
-	for c := range ordered {
+	if err := b.write(ctx, opts.IO.Out); err != nil {
+		return err
+	}
+	wg.Wait()
+	rerr := <-readErr
+	switch {
+	case rerr != nil:
+		return rerr
+	case ctx.Err() != nil:
+		return cannotFinish(ctx.Err())
+	case b.total.Load() == 0:
+		return usageErrorf("no tokens in the input: --batch reads one token a line")
+	case b.invalid.Load() > 0:
+		return errFailed
+	}
+	return nil
+}
+
+// judge is one worker: it judges and encodes whole chunks until the reader
+// closes the work queue.
+func (b *batchRun) judge() {
+	var scratch []byte
+	for c := range b.work {
+		out := (*b.outBufs.Get().(*[]byte))[:0]
+		for _, l := range c.lines {
+			r := b.in.Inspect(l.token)
+			if !r.Valid {
+				b.invalid.Add(1)
+			}
+			// {"line":N, then the report's fields.
+			out = append(out, `{"line":`...)
+			out = strconv.AppendInt(out, int64(l.n), 10)
+			out = append(out, ',')
+			scratch = r.AppendJSON(scratch[:0])
+			out = append(out, scratch[1:]...)
+			out = append(out, '\n')
+		}
+		c.out = out
+		close(c.done)
+	}
+}
+
+// read hands each chunk to the writer's queue, then to the workers'.
+func (b *batchRun) read(ctx context.Context, r io.Reader) error {
+	defer close(b.ordered)
+	defer close(b.work)
+	return readBatch(ctx, r, func(c *batchChunk) bool {
+		b.total.Add(int64(len(c.lines)))
+		select {
+		case b.ordered <- c:
+		case <-ctx.Done():
+			return false
+		}
+		select {
+		case b.work <- c:
+			return true
+		case <-ctx.Done():
+			close(c.done)
+			return false
+		}
+	})
+}
+
+// write emits chunks in input order as each is judged.
+func (b *batchRun) write(ctx context.Context, out io.Writer) error {
+	w := bufio.NewWriterSize(out, 64<<10)
+	for c := range b.ordered {
 		select {
 		case <-c.done:
 		case <-ctx.Done():
@@ -109,28 +139,16 @@ func runInspectBatch(ctx context.Context, opts *InspectOptions) error {
 			return cannotFinish(context.Cause(ctx))
 		}
 		_, err := w.Write(c.out)
-		outBufs.Put(&c.out)
-		if err == nil && len(ordered) == 0 {
+		b.outBufs.Put(&c.out)
+		if err == nil && len(b.ordered) == 0 {
 			err = w.Flush() // nothing else ready: let the reader see it now
 		}
 		if err != nil { // e.g. the reading end of a pipe closed
 			return cannotFinish(fmt.Errorf("writing reports: %w", err))
 		}
 	}
-	wg.Wait()
 	if err := w.Flush(); err != nil {
 		return cannotFinish(fmt.Errorf("writing reports: %w", err))
-	}
-	rerr := <-readErr
-	switch {
-	case rerr != nil:
-		return rerr
-	case ctx.Err() != nil:
-		return cannotFinish(ctx.Err())
-	case total.Load() == 0:
-		return usageErrorf("no tokens in the input: --batch reads one token a line")
-	case invalid.Load() > 0:
-		return errFailed
 	}
 	return nil
 }

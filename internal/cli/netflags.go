@@ -32,8 +32,6 @@ func (n *netFlags) register(cmd *cobra.Command) {
 	fs.StringArrayVar(&n.connectTo, "connect-to", nil, "as curl: dial HOST2:PORT2 instead of HOST1:PORT1, keeping the name (`HOST1:PORT1:HOST2:PORT2`, repeatable; through a proxy, the CONNECT target)")
 	fs.BoolVarP(&n.ipv4, "ipv4", "4", false, "IPv4 addresses only")
 	fs.BoolVarP(&n.ipv6, "ipv6", "6", false, "IPv6 addresses only")
-	cmd.MarkFlagsMutuallyExclusive("ipv4", "ipv6")
-	cmd.MarkFlagsMutuallyExclusive("proxy", "no-proxy")
 	_ = cmd.MarkFlagFilename("ca-file", "pem", "crt")
 }
 
@@ -41,12 +39,20 @@ func (n *netFlags) register(cmd *cobra.Command) {
 // usage error (exit 2); none repeats a proxy password.
 func (n *netFlags) config(f *Factory, logger *slog.Logger) (netpath.Config, error) {
 	cfg := netpath.Config{NoProxyEnv: n.noProxy, Getenv: f.Getenv, Logger: logger}
+	// Checked here, not with cobra's flag groups, whose errors bypass the
+	// flag error function and would exit 3 instead of 2.
+	switch {
+	case n.ipv4 && n.ipv6:
+		return cfg, conflictError("ipv4", "ipv6", "give one family, or neither for both")
+	case n.proxy != "" && n.noProxy:
+		return cfg, conflictError("proxy", "no-proxy", "--proxy already ignores the environment")
+	}
 	if n.proxy != "" {
 		u, err := netpath.ParseProxyURL(n.proxy)
 		if err != nil {
 			return cfg, asUsage(netError("--proxy", err))
 		}
-		cfg.Proxy = u
+		cfg.Proxy, cfg.ProxySource = u, "flag" // as reports name it (docs/json-reports.md)
 	}
 	if n.caFile != "" {
 		certs, err := netpath.LoadCAFile(n.caFile)

@@ -18,13 +18,20 @@ import (
 	"github.com/convctl/convctl/pkg/probe"
 )
 
-// writeJSON writes v as indented JSON and a newline: the one JSON writer of
-// every report. No HTML escaping: hints say "Console > Conversations", not
+// writeJSON writes v as indented JSON and a newline: the form of every
+// report. No HTML escaping: hints say "Console > Conversations", not
 // "Console \u003e Conversations".
-func writeJSON(w io.Writer, v any) error {
+func writeJSON(w io.Writer, v any) error { return encodeJSON(w, v, "  ") }
+
+// writeJSONLine writes v as one compact JSON line: the form of reports that
+// follow one another on stdout (netcheck --every).
+func writeJSONLine(w io.Writer, v any) error { return encodeJSON(w, v, "") }
+
+// encodeJSON is the one JSON writer of every report, HTML escaping off.
+func encodeJSON(w io.Writer, v any, indent string) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
+	enc.SetIndent("", indent)
 	if err := enc.Encode(v); err != nil {
 		return cannotFinish(fmt.Errorf("writing the report: %w", err))
 	}
@@ -194,6 +201,19 @@ func writeCause(w io.Writer, cs *ColorScheme, indent, title string, c *probe.Cau
 	if c.Hint != "" {
 		fmt.Fprintf(w, "%s  %s %s\n", indent, cs.Bold("hint:"), peerText(c.Hint))
 	}
+	if t := causeFlags(c); t != "" {
+		fmt.Fprintf(w, "%s  %s %s\n", indent, cs.Bold("try:"), t)
+	}
+}
+
+// causeFlags words a cause's facts as the flags that act on them; the
+// probe's hint says what to change, never which flag to pass.
+func causeFlags(c *probe.Cause) string {
+	if m := c.RegionMismatch; m != nil {
+		return fmt.Sprintf("--region %s (the token's region), or mint the token with 'convctl token mint --region %s'",
+			peerText(m.Token), peerText(m.URL))
+	}
+	return ""
 }
 
 // causeText is a cause as plain lines, for a JUnit failure body.
@@ -201,6 +221,9 @@ func causeText(c *probe.Cause) string {
 	s := causeHead(c) + "\n" + c.Message
 	if c.Hint != "" {
 		s += "\nhint: " + c.Hint
+	}
+	if t := causeFlags(c); t != "" {
+		s += "\ntry: " + t
 	}
 	return s
 }

@@ -106,6 +106,13 @@ func eventDetail(e probe.Event) string {
 	if e.Message != "" {
 		det = append(det, peerText(e.Message))
 	}
+	if e.Count > 1 {
+		rep := fmt.Sprintf("×%d", e.Count)
+		if e.LastAtMS != nil {
+			rep += ", last at " + fmtAt(*e.LastAtMS)
+		}
+		det = append(det, rep)
+	}
 	if len(det) == 0 {
 		return ""
 	}
@@ -251,8 +258,7 @@ func (v *liveView) end() {
 
 // countdownText is the held line: time left to hold and to the token's expiry.
 func (v *liveView) countdownText(now time.Time) string {
-	left := max(time.Until(v.holdEnd), 0).Round(time.Second)
-	s := "holding, " + left.String() + " left"
+	s := "holding, " + shortDur(max(time.Until(v.holdEnd), 0).Round(time.Second)) + " left"
 	if v.expiresAt != nil {
 		s += " · token expires " + relTime(v.expiresAt.Sub(now))
 	}

@@ -40,8 +40,10 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 
 It inspects Access Tokens and names the Twilio error the service would answer,
 walks a real Twilsock connection (the protocol under every Conversations SDK)
-through every client state with timings and a verdict, and runs a local
-Twilsock server with fault injection so all of it works offline and in CI.`,
+through every client state with timings and a verdict, checks every endpoint
+a client needs through the network it is on (proxy, TLS inspection, IPv6),
+and runs a local Twilsock server with fault injection so all of it works
+offline and in CI.`,
 		Example: `  # See every state a client goes through, against the built-in local server
   convctl demo
 
@@ -49,7 +51,10 @@ Twilsock server with fault injection so all of it works offline and in CI.`,
   convctl token inspect --secret-env TWILIO_API_SECRET "$TOKEN"
 
   # Open a real connection and log every frame
-  convctl connect --debug --token-url https://example.com/token`,
+  convctl connect --debug --token-url https://example.com/token
+
+  # Can this network reach every endpoint a client needs?
+  convctl netcheck`,
 		Version:       buildVersion(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -73,10 +78,10 @@ Twilsock server with fault injection so all of it works offline and in CI.`,
 	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "never color output (same as --color never; also: NO_COLOR=1)")
 	pf := root.PersistentFlags()
 	pf.Var(&enumValue{p: &color, allowed: []string{"auto", "always", "never"}}, "color",
-		"color output: `auto|always|never` (auto: on a terminal, unless NO_COLOR is set)")
+		"color output (auto: on a terminal, unless NO_COLOR is set)")
 	color = "auto"
 	completeWith(root, "color", []string{"auto", "always", "never"})
-	root.SetVersionTemplate(versionText())
+	root.SetVersionTemplate(versionText(readBuildInfo()))
 	root.SetFlagErrorFunc(flagError)
 	for _, sub := range commandSet(f) {
 		root.AddCommand(sub)
@@ -96,6 +101,9 @@ func noArgs(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	msg := "unknown command " + `"` + args[0] + `"` + " for " + `"` + cmd.CommandPath() + `"`
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // a typo of one or two letters, as cobra's own default
+	}
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/emulator"
 	"github.com/convctl/convctl/pkg/inspect"
 )
@@ -33,6 +34,8 @@ const (
 	schemaConnect      = "connect.schema.json"
 	schemaCheck        = "check.schema.json"
 	schemaDemo         = "demo.schema.json"
+	schemaNetcheck     = "netcheck.schema.json"
+	schemaNetcheckSum  = "netcheck-summary.schema.json"
 )
 
 // schemaID is the $id every shipped schema declares: the address its file
@@ -91,7 +94,7 @@ func compileSchemas(t *testing.T) map[string]*jsonschema.Schema {
 // docs/json-reports.md does not point at one of them.
 func TestSchemasParseAndAreDocumented(t *testing.T) {
 	schemas := compileSchemas(t)
-	for _, name := range []string{schemaTokenInspect, schemaTokenBatch, schemaConnect, schemaCheck, schemaDemo} {
+	for _, name := range []string{schemaTokenInspect, schemaTokenBatch, schemaConnect, schemaCheck, schemaDemo, schemaNetcheck, schemaNetcheckSum} {
 		if schemas[name] == nil {
 			t.Errorf("docs/schema/%s is missing", name)
 		}
@@ -312,6 +315,148 @@ func TestCheckJSONMatchesSchema(t *testing.T) {
 				t.Fatalf("exit %d, want %d\nstderr: %s", code, tc.exit, stderr)
 			}
 			validateJSON(t, schemas[schemaCheck], stdout)
+		})
+	}
+}
+
+// TestNetcheckJSONMatchesSchema runs netcheck against local TLS servers
+// (netcheck_test.go's ncSite) in the shapes its report takes: all up, an
+// endpoint down, IPv6 broken, through a real proxy that blocks one, and
+// --every's lines with the summary.
+func TestNetcheckJSONMatchesSchema(t *testing.T) {
+	schemas := compileSchemas(t)
+	s := newNcSite(t)
+	down := newNcSite(t)
+	down.servers["mcs"].Close()
+	down.servers["cds"].Close()
+	v6 := newNcSite(t)
+	port := v6.port("tsock")
+	v6.dest["tsock.us1.twilio.com"] = "dualstack.test:" + port
+	for _, tc := range []struct {
+		name string
+		args []string
+		exit int
+	}{
+		{"all up", s.args(), exitOK},
+		{"endpoints down", down.args(), exitFailed},
+		{"ipv6 broken", append(v6.args(), "--resolve", "dualstack.test:"+port+":[::1],127.0.0.1"), exitOK},
+		{"not trusted", s.args()[2:], exitFailed},
+		{"unknown region", append(au1Args(s), "--region", "au1"), exitFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := ncRun(t, append(tc.args, "-o", "json")...)
+			if code != tc.exit {
+				t.Fatalf("exit %d, want %d\nstderr: %s", code, tc.exit, stderr)
+			}
+			validateJSON(t, schemas[schemaNetcheck], stdout)
+		})
+	}
+	t.Run("through a proxy", func(t *testing.T) {
+		proxy := testpeer.Tinyproxy{Filter: []string{`^blocked\.`}}.Start(t)
+		p := newNcSite(t)
+		p.dest["media.us1.twilio.com"] = "blocked.localhost:" + p.port("media")
+		code, stdout, stderr := ncRun(t, append(p.args(), "--proxy", "http://u:pw@"+proxy, "-o", "json")...)
+		if code != exitFailed {
+			t.Fatalf("exit %d\nstderr: %s", code, stderr)
+		}
+		validateJSON(t, schemas[schemaNetcheck], stdout)
+	})
+	t.Run("every", func(t *testing.T) {
+		code, stdout, stderr := ncRun(t, append(down.args(), "--every", "1ms", "--count", "2", "-o", "json")...)
+		if code != exitFailed {
+			t.Fatalf("exit %d\nstderr: %s", code, stderr)
+		}
+		lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+		if len(lines) != 3 {
+			t.Fatalf("%d lines, want 2 rounds and a summary:\n%s", len(lines), stdout)
+		}
+		for _, l := range lines[:2] {
+			validateJSON(t, schemas[schemaNetcheck], l)
+		}
+		validateJSON(t, schemas[schemaNetcheckSum], lines[2])
+		// A round is not a summary, and a summary not a round.
+		if schemas[schemaNetcheckSum].Validate(mustUnmarshal(t, lines[0])) == nil || schemas[schemaNetcheck].Validate(mustUnmarshal(t, lines[2])) == nil {
+			t.Error("a round and a summary validate against each other's schema")
+		}
+	})
+	t.Run("no round finished", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		ios, _, out, _ := TestIO()
+		if code := Run(ctx, append([]string{"netcheck", "--every", "1s", "-o", "json"}, s.args()...), ios, func(string) string { return "" }); code != exitCannotFinish {
+			t.Fatalf("exit %d, want 3", code)
+		}
+		validateJSON(t, schemas[schemaNetcheckSum], out.String())
+	})
+}
+
+// au1Args sends au1's names to s's servers, whose certificates are for
+// us1's: every endpoint fails at TLS, and nothing leaves 127.0.0.1.
+func au1Args(s *ncSite) []string {
+	a := []string{"--ca-file", s.caFile}
+	for _, h := range s.order {
+		a = append(a, "--connect-to", strings.Replace(h, ".us1.", ".au1.", 1)+":443:"+s.dest[h])
+	}
+	return a
+}
+
+// TestNetcheckSchemasRejectDrift: real netcheck output with a field
+// renamed, dropped, nulled or given a word outside its set must not
+// validate.
+func TestNetcheckSchemasRejectDrift(t *testing.T) {
+	schemas := compileSchemas(t)
+	s := newNcSite(t)
+	s.servers["mcs"].Close()
+	_, round, _ := ncRun(t, append(s.args(), "-o", "json")...)
+	_, lines, _ := ncRun(t, append(s.args(), "--every", "1ms", "--count", "1", "-o", "json")...)
+	summary := strings.Split(strings.TrimSuffix(lines, "\n"), "\n")[1]
+	validateJSON(t, schemas[schemaNetcheck], round)
+	validateJSON(t, schemas[schemaNetcheckSum], summary)
+	ep := func(m map[string]any, i int) map[string]any { return m["endpoints"].([]any)[i].(map[string]any) }
+	for _, tc := range []struct {
+		name   string
+		schema string
+		doc    string
+		edit   func(m map[string]any)
+	}{
+		{"endpoints renamed", schemaNetcheck, round, func(m map[string]any) { m["results"] = m["endpoints"]; delete(m, "endpoints") }},
+		{"http_status missing", schemaNetcheck, round, func(m map[string]any) { delete(ep(m, 0), "http_status") }},
+		{"addresses null", schemaNetcheck, round, func(m map[string]any) { ep(m, 0)["addresses"] = nil }},
+		{"timing key renamed", schemaNetcheck, round, func(m map[string]any) {
+			tm := ep(m, 0)["timing_ms"].(map[string]any)
+			tm["connect"] = tm["tcp"]
+			delete(tm, "tcp")
+		}},
+		{"protocol word", schemaNetcheck, round, func(m map[string]any) { ep(m, 0)["protocol"] = "websocket" }},
+		{"proxy source word", schemaNetcheck, round, func(m map[string]any) {
+			ep(m, 0)["proxy"] = map[string]any{"url": "http://p:3128", "source": "config", "connect_status": 200, "connect_ms": 0.4}
+		}},
+		{"a failure without its error", schemaNetcheck, round, func(m map[string]any) { ep(m, 1)["error"] = nil }},
+		{"a success with a kind", schemaNetcheck, round, func(m map[string]any) { ep(m, 0)["kind"] = "tcp" }},
+		{"warning code word", schemaNetcheck, round, func(m map[string]any) {
+			m["warnings"] = []any{map[string]any{"code": "intercepted", "message": "m"}}
+		}},
+		{"summary without rounds", schemaNetcheckSum, summary, func(m map[string]any) { delete(m["summary"].(map[string]any), "rounds") }},
+		{"success ratio over 1", schemaNetcheckSum, summary, func(m map[string]any) {
+			ep(m["summary"].(map[string]any), 0)["success_ratio"] = 1.5
+		}},
+		{"unknown phase", schemaNetcheckSum, summary, func(m map[string]any) {
+			ep(m["summary"].(map[string]any), 0)["phases"].(map[string]any)["connect"] = map[string]any{"p50_ms": 1, "p95_ms": 2}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(tc.doc), &m); err != nil {
+				t.Fatal(err)
+			}
+			tc.edit(m)
+			b, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := schemas[tc.schema].Validate(mustUnmarshal(t, string(b))); err == nil {
+				t.Errorf("%s accepts the edited report:\n%s", tc.schema, b)
+			}
 		})
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,6 +29,11 @@ type ServeOptions struct {
 	Debug    bool
 	LogJSON  bool
 	Server   emulator.Config // faults and timings; Secret and Logger are set by runServe
+
+	web serveWebFlags
+	// listen opens the listener; nil: TCP on Addr. Tests bind loopback
+	// whatever Addr says, to see what serve does off loopback.
+	listen func(ctx context.Context, network, addr string) (net.Listener, error)
 }
 
 // serveShutdownTimeout bounds a stop: every peer gets a close frame and the
@@ -45,6 +49,9 @@ const (
 // runServe), so tests can check what the flags turn into without starting
 // a server.
 func NewCmdServe(f *Factory, runF func(context.Context, *ServeOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = runServe
+	}
 	opts := &ServeOptions{IO: f.IO}
 	var (
 		sf        secretFlags
@@ -69,7 +76,14 @@ so the SDK fails that request quickly instead of waiting.
 The first line on stdout is the ws:// URL; logs go to stderr (every frame,
 tokens redacted, with --debug). The control API on the same port
 (docs/control-api.md) makes the server act on demand: list connections, push
-token_about_to_expire, close with 410, 401 or 308, or cut a connection.
+token_about_to_expire, close with 410, 401 or 308, or cut a connection, and
+arm faults for the next connections; GET /control/events streams what happens.
+Open the server's address in a browser for a live dashboard with a button for
+every one of those. --token-endpoint answers GET /token?identity=NAME with a
+token signed with the server's secret, so a web app in development needs no
+Twilio at all (docs/local-dev.md). Off loopback (--addr 0.0.0.0:4567), the
+dashboard, the control API and /token require a control token, printed on
+stderr at start; the WebSocket endpoint stays open.
 SIGINT or SIGTERM stops the server within a second, exit 0: every connection
 gets a close frame, and those that do not close within half a second are cut.
 
@@ -99,7 +113,11 @@ run, so a client that reconnects finds a healthy server.`,
   convctl serve --secret-env TWILIO_API_SECRET --deny 20107
 
   # Push token_about_to_expire to every connected client, now
-  curl -X POST http://127.0.0.1:4567/control/connections/all/about-to-expire`,
+  curl -X POST http://127.0.0.1:4567/control/connections/all/about-to-expire
+
+  # A web app's tokens from the server itself, 5-minute ones; the dashboard at http://127.0.0.1:4567/
+  convctl serve --secret-env TWILIO_API_SECRET --addr 127.0.0.1:4567 --token-endpoint --ttl 5m
+  curl 'http://127.0.0.1:4567/token?identity=alice'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Server.Product = inspect.Product(product)
@@ -109,7 +127,7 @@ run, so a client that reconnects finds a healthy server.`,
 			}
 			switch {
 			case opts.NoVerify && sf.given():
-				return usageErrorf("--no-verify and --secret-env/--secret-file contradict each other; pick one")
+				return conflictError("no-verify", "secret-env or --secret-file", "--no-verify accepts any signature; pick one")
 			case opts.NoVerify:
 			case !sf.given():
 				return usageErrorf("convctl serve verifies token signatures: give the API Key secret that signs your tokens\n" +
@@ -125,9 +143,6 @@ run, so a client that reconnects finds a healthy server.`,
 				}
 				opts.Secret = secret
 			}
-			if runF == nil {
-				return runServe(cmd.Context(), opts)
-			}
 			return runF(cmd.Context(), opts)
 		},
 	}
@@ -136,7 +151,7 @@ run, so a client that reconnects finds a healthy server.`,
 	fl.StringVar(&opts.URLFile, "url-file", "", "also write the URL to `PATH` once listening (for scripts that run serve in the background)")
 	sf.register(fl, "that signs the tokens, to verify them,")
 	fl.BoolVar(&opts.NoVerify, "no-verify", false, "accept any token signature (no secret needed); every other rule still applies")
-	productFlag(cmd, &product, "the `PRODUCT` whose grant a token must carry")
+	productFlag(cmd, &product, "the product whose grant a token must carry")
 	fl.DurationVar(&opts.Server.AboutToExpire, "about-to-expire", emulator.DefaultAboutToExpire, "send token_about_to_expire when a token has this long left")
 	fl.IntVar(&opts.Server.Deny, "deny", 0, "fault: answer every init with 401 and this Twilio error `CODE` (5 digits, 10000-99999; e.g. 20107, 20104)")
 	fl.DurationVar(&opts.Server.InitDelay, "init-delay", 0, "fault: wait this long before answering each init")
@@ -150,11 +165,16 @@ run, so a client that reconnects finds a healthy server.`,
 	fl.IntVar(&opts.Server.MaxConns, "max-conns", 0, "answer HTTP 503 to upgrades while `N` WebSocket connections are open (0: the open-file limit less a tenth); the control API stays reachable")
 	fl.BoolVar(&opts.Debug, "debug", false, "log every frame (tokens redacted) and every decision on stderr")
 	enumFlag(cmd, &logFormat, "log-format", "", "text", []string{"text", "json"}, "stderr log format")
+	opts.web.register(fl)
+	opts.web.getenv = f.Getenv
 	return cmd
 }
 
 func (o *ServeOptions) validate(cmd *cobra.Command) error {
 	if err := checkListenAddr(o.Addr); err != nil {
+		return err
+	}
+	if err := o.web.validate(cmd, o.Server.Product); err != nil {
 		return err
 	}
 	s := &o.Server
@@ -226,13 +246,22 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 
 	// No TCP keepalive: the server pings every WebSocket itself, and each
 	// accepted connection saves the syscalls that would set it up.
-	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", opts.Addr)
+	listen := opts.listen
+	if listen == nil {
+		listen = (&net.ListenConfig{KeepAlive: -1}).Listen
+	}
+	web, err := opts.web.config(opts.Addr)
+	if err != nil {
+		return err
+	}
+	ln, err := listen(ctx, "tcp", opts.Addr)
 	if err != nil {
 		return cannotFinish(fmt.Errorf("listening on %s: %w", opts.Addr, err))
 	}
 	cfg := opts.Server
 	cfg.Secret = opts.Secret
 	cfg.Logger = logger
+	cfg.Web = web
 	if cfg.InitTimeout == 0 {
 		cfg.InitTimeout = -1 // --init-timeout 0: no deadline
 	}
@@ -248,15 +277,14 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	go func() { served <- hs.Serve(ln) }()
 
 	url := wsURL(ln.Addr())
-	fmt.Fprintln(opts.IO.Out, url)
-	if opts.URLFile != "" {
-		if err := writeFileAtomic(opts.URLFile, []byte(url+"\n")); err != nil {
-			_ = hs.Close()
-			<-served
-			return asUsage(fmt.Errorf("--url-file: %w", err))
-		}
+	base := httpBase(ln.Addr())
+	attrs := []any{"url", url, "dashboard", base + "/", "control", base + "/control/"}
+	if web.TokenEndpoint != nil {
+		attrs = append(attrs, "token_endpoint", base+"/token?identity=NAME")
 	}
-	attrs := []any{"url", url, "control", strings.TrimSuffix(strings.Replace(url, "ws://", "http://", 1), emulator.PathWS) + "/control/"}
+	if web.ControlToken != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "control token: %s (open %s/?control_token=%s)\n", web.ControlToken, base, web.ControlToken)
+	}
 	if opts.NoVerify {
 		log.Warn("--no-verify: token signatures are not checked")
 	}
@@ -269,6 +297,15 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		attrs = append(attrs, fault...)
 	}
 	log.Info("serving Twilsock", attrs...)
+	// The URL last: whoever reads it finds the lines above already written.
+	fmt.Fprintln(opts.IO.Out, url)
+	if opts.URLFile != "" {
+		if err := writeFileAtomic(opts.URLFile, []byte(url+"\n")); err != nil {
+			_ = hs.Close()
+			<-served
+			return asUsage(fmt.Errorf("--url-file: %w", err))
+		}
+	}
 
 	var serveErr error
 	select {

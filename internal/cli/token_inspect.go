@@ -34,6 +34,9 @@ type InspectOptions struct {
 // NewCmdTokenInspect builds `convctl token inspect`. runF runs the parsed
 // options (nil: runInspect).
 func NewCmdTokenInspect(f *Factory, runF func(context.Context, *InspectOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = runInspect
+	}
 	opts := &InspectOptions{IO: f.IO, Now: f.Now}
 	var (
 		tokens  tokenFlags
@@ -132,15 +135,12 @@ Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or input error.`,
 				}
 				opts.Source = src
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runInspect(cmd.Context(), opts)
+			return runF(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
 	outputFlag(cmd, &opts.Output)
-	productFlag(cmd, &product, "judge for this `PRODUCT`'s grant")
+	productFlag(cmd, &product, "judge for this product's grant")
 	fl.StringVar(&at, "at", "", "judge the token as of `TIME` (RFC 3339 or unix seconds; default now)")
 	fl.DurationVar(&opts.MinRemaining, "min-remaining", 0, "error expires_soon when less than `DURATION` is left")
 	fl.BoolVar(&opts.Batch, "batch", false, "read tokens one a line from stdin (or --token-file), write one JSON report a line")

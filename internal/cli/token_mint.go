@@ -24,6 +24,9 @@ type MintOptions struct {
 // NewCmdTokenMint builds `convctl token mint`. runF runs the parsed options
 // (nil: runMint).
 func NewCmdTokenMint(f *Factory, runF func(context.Context, *MintOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = runMint
+	}
 	opts := &MintOptions{IO: f.IO, Now: f.Now}
 	var (
 		secrets  secretFlags
@@ -68,11 +71,8 @@ comes from --secret-env or --secret-file, never from a flag value.`,
 			if len(missing) > 0 {
 				return usageErrorf("missing %s\nRun '%s --help' for usage.", strings.Join(missing, ", "), cmd.CommandPath())
 			}
-			if m.TTL < 0 {
-				return usageErrorf("--ttl must be positive, got %s", m.TTL)
-			}
-			if m.TTL == 0 {
-				return usageErrorf("--ttl must be positive (it defaults to 1h)")
+			if m.TTL <= 0 {
+				return usageErrorf("--ttl must be positive (it defaults to 1h), got %s", m.TTL)
 			}
 			if iat != "" {
 				t, err := parseTimeFlag(iat)
@@ -94,10 +94,7 @@ comes from --secret-env or --secret-file, never from a flag value.`,
 				return err
 			}
 			m.Secret = secret
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runMint(cmd.Context(), opts)
+			return runF(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 )
@@ -23,7 +24,10 @@ type buildInfo struct {
 	Go       string
 }
 
-func readBuildInfo() buildInfo {
+// readBuildInfo parses the binary's build info once.
+var readBuildInfo = sync.OnceValue(parseBuildInfo)
+
+func parseBuildInfo() buildInfo {
 	b := buildInfo{Version: version, Go: runtime.Version()}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -55,8 +59,7 @@ func buildVersion() string { return readBuildInfo().Version }
 
 // versionText is what `convctl version` and `convctl --version` print:
 // "convctl v1.2.3 (abc1234def56, 2026-11-29T18:00:00Z, modified) go1.26".
-func versionText() string {
-	b := readBuildInfo()
+func versionText(b buildInfo) string {
 	var vcs []string
 	if b.Revision != "" {
 		vcs = append(vcs, b.Revision[:min(12, len(b.Revision))])
@@ -84,7 +87,7 @@ from (and "modified" when the work tree had uncommitted changes), and the Go
 version. convctl --version prints the same line.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprint(f.IO.Out, versionText())
+			_, err := fmt.Fprint(f.IO.Out, versionText(readBuildInfo()))
 			return err
 		},
 	}

@@ -120,6 +120,7 @@ func (c *conn) setState(st connState) {
 	c.mu.Lock()
 	c.setStateLocked(st)
 	c.mu.Unlock()
+	c.s.publish(c, EventState)
 }
 
 // setStateLocked keeps the Connected gauge in step with the state.
@@ -298,7 +299,7 @@ func (c *conn) onInit(h *twilsock.Header) bool {
 		return c.reply(h.ID, badRequest("init on a connection already "+st.String()))
 	}
 	c.setState(stateInitialising)
-	if d := c.s.cfg.InitDelay; d > 0 {
+	if d := c.s.initDelay(); d > 0 {
 		c.s.log.Debug("delaying the init reply (fault)", "conn", c.id, "delay", d)
 		t := time.NewTimer(d)
 		select {
@@ -308,7 +309,7 @@ func (c *conn) onInit(h *twilsock.Header) bool {
 			return false
 		}
 	}
-	if code := c.s.cfg.Deny; code != 0 {
+	if code := c.s.takeDeny(); code != 0 {
 		return c.deny("init", h.ID, code, "every init is denied (fault)", "")
 	}
 	v := c.s.judge(h.Token)
@@ -338,6 +339,7 @@ func (c *conn) onInit(h *twilsock.Header) bool {
 	c.setStateLocked(stateConnected)
 	c.identity, c.expires, c.ct, c.connectedAt = v.identity, v.expires, ct, now
 	c.mu.Unlock()
+	c.s.publish(c, EventState)
 	c.s.stats.inits.Add(1)
 	arm := c.s.faultsArmed.CompareAndSwap(false, true)
 	c.s.log.Info("init accepted", "conn", c.id, "identity", v.identity, "expires_in", v.expires.Sub(now).Round(time.Second),
@@ -359,6 +361,7 @@ func (c *conn) onUpdate(h *twilsock.Header) bool {
 	old := c.identity
 	c.identity, c.expires = v.identity, v.expires
 	c.mu.Unlock()
+	c.s.publish(c, EventToken)
 	if old != v.identity {
 		c.s.log.Warn("update changes the identity", "conn", c.id, "from", old, "to", v.identity)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/convctl/convctl/pkg/twilsock"
@@ -174,6 +175,11 @@ func (s *Server) controlDrop(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) act(w http.ResponseWriter, r *http.Request, states []connState, f func(*conn) error) {
+	action := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	code := 0
+	if action == "close" {
+		code, _ = strconv.Atoi(cmp.Or(r.URL.Query().Get("code"), strconv.Itoa(twilsock.CloseTokenExpired)))
+	}
 	id := r.PathValue("id")
 	cs, err := s.targets(id, states...)
 	if err != nil {
@@ -182,6 +188,11 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, states []connState,
 	}
 	res := acted{Connections: []string{}}
 	for _, c := range cs {
+		if action == "drop" {
+			// Said before it is done: the connection's closed event
+			// follows at once, and a stream reads best in that order.
+			s.publishAction(c, action, code)
+		}
 		if err := f(c); err != nil {
 			if id != "all" {
 				writeError(w, fmt.Errorf("%w: connection %s: %v", errConflict, c.id, err))
@@ -190,6 +201,9 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, states []connState,
 			continue // it closed while we acted: not acted on
 		}
 		res.Connections = append(res.Connections, c.id)
+		if action != "drop" {
+			s.publishAction(c, action, code)
+		}
 	}
 	s.log.Info("control: "+r.URL.Path, "query", r.URL.RawQuery, "connections", res.Connections)
 	writeJSON(w, http.StatusOK, res)

@@ -36,10 +36,20 @@
 // still answers. Server.Listener logs an accept that fails for want of file
 // descriptors, which net/http only retries.
 //
+// The same handler serves the server's web side (web.go): a dashboard at /
+// (embedded, offline), an event stream of every connection's changes at
+// GET /control/events (server-sent events), server-wide faults that can be
+// changed while it runs (/control/faults/…), and, with WebConfig.TokenEndpoint,
+// GET /token minting tokens with Config.Secret. WebConfig.ControlToken guards
+// all of it but the WebSocket endpoint.
+//
 // Concurrency: each connection has exactly one reader goroutine and one
 // writer goroutine; every write to the socket happens on the writer, which
 // also owns the connection's timers (ping, init deadline, token, faults), so
-// no lock is held across I/O. Server methods are safe for concurrent use.
+// no lock is held across I/O. Events are published from whichever goroutine
+// made the change, under one lock that also snapshots the connection, so every
+// stream sees them in one order; a stream that falls behind is cut, never
+// waited for. Server methods are safe for concurrent use.
 // Shutdown closes every connection with a close frame, cuts within half a
 // second those that do not close, whatever their peers do, and waits for
 // every goroutine the server started.

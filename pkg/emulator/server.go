@@ -78,6 +78,8 @@ type Config struct {
 	// for the client to close the socket, as the SDK does at once, before
 	// closing it itself (default 5s).
 	CloseGrace time.Duration
+	// Web is the dashboard, event stream, token endpoint and control token (web.go).
+	Web WebConfig
 	// InitTimeout is how long a connection may stay open without sending
 	// init before the server closes it with WebSocket status 1008 (default
 	// 30s; negative: no limit). Pings do not count: a client that answers
@@ -172,6 +174,7 @@ type Server struct {
 	mux       *http.ServeMux
 	stats     counters
 	sessions  sessions
+	web       webState
 
 	seq          atomic.Int64 // connection numbers, from 1
 	slots        atomic.Int64 // WebSocket connections open or upgrading, against MaxConns
@@ -234,11 +237,16 @@ func New(cfg Config) *Server {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc(PathWS, s.serveWS)
 	s.routeControl(s.mux)
+	s.initWeb(s.mux)
 	return s
 }
 
 // ServeHTTP serves the WebSocket endpoint and the control API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.authorized(w, r) {
+		s.mux.ServeHTTP(w, r)
+	}
+}
 
 func (s *Server) upgradeError(w http.ResponseWriter, r *http.Request, status int, reason error) {
 	s.limitedLog(s.clientLog, slog.LevelInfo, "upgrade failed", "remote", r.RemoteAddr, "status", status, "error", reason)
@@ -260,12 +268,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "convctl emulator: shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	if left := s.refuseLeft.Add(-1); left >= 0 {
-		n := s.stats.refused.Add(1)
+	if refuse, nth, of := s.takeRefusal(); refuse {
+		s.stats.refused.Add(1)
 		s.log.Info("upgrade refused (fault refuse-upgrades)", "remote", r.RemoteAddr, "status", 503,
-			"refused", n, "of", s.cfg.RefuseUpgrades)
+			"refused", nth, "of", of)
 		w.Header().Set("Retry-After", "1")
-		http.Error(w, "convctl emulator: upgrade refused (fault refuse-upgrades, "+strconv.FormatInt(n, 10)+" of "+strconv.Itoa(s.cfg.RefuseUpgrades)+")", http.StatusServiceUnavailable)
+		http.Error(w, "convctl emulator: upgrade refused (fault refuse-upgrades, "+strconv.FormatInt(nth, 10)+" of "+strconv.FormatInt(of, 10)+")", http.StatusServiceUnavailable)
 		return
 	}
 	if !s.admit() {
@@ -288,6 +296,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.stats.upgrades.Add(1)
 	s.stats.active.Add(1)
 	s.log.Debug("connection open", "conn", c.id, "remote", c.remote)
+	s.publish(c, EventOpened)
 	go c.readLoop()
 	go c.writeLoop()
 }
@@ -312,6 +321,7 @@ func (s *Server) unregister(c *conn) {
 	s.mu.Unlock()
 	s.stats.active.Add(-1)
 	s.release()
+	s.publish(c, EventClosed)
 }
 
 // Shutdown closes every connection with a close frame and waits for every

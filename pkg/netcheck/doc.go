@@ -31,6 +31,7 @@
 //
 // Concurrency: Run is safe to call from several goroutines; a Checker keeps
 // the dialer (and its loaded root pools) across rounds and is safe for
-// concurrent use. A Summary is not: one goroutine adds to it. The package
-// never prints and sets no globals.
+// concurrent use; Config.Observe is called from the endpoints' goroutines
+// at once. A Summary is not: one goroutine adds to it. The package never
+// prints and sets no globals.
 package netcheck

@@ -34,6 +34,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock certificates are judged by (default time.Now).
 	Now func() time.Time
+	// Observe, when set, gets each endpoint's Result as soon as that
+	// endpoint is checked (for a progress display), from the endpoint's
+	// own goroutine: calls are concurrent and in no set order. It must not
+	// keep or modify the Result past the Run.
+	Observe func(*Result)
 }
 
 // Checker runs rounds with one dialer, so root pools load once.
@@ -83,7 +88,7 @@ func New(cfg Config) (*Checker, error) {
 func Run(ctx context.Context, cfg Config) *Report {
 	c, err := New(cfg)
 	if err != nil {
-		rep := &Report{Region: cfg.Region, Started: time.Now(), Warnings: []Warning{}}
+		rep := &Report{Region: cfg.Region, Started: time.Now().UTC(), Warnings: []Warning{}}
 		eps := cfg.Endpoints
 		if eps == nil {
 			eps = Endpoints(cfg.Region)
@@ -101,7 +106,7 @@ func Run(ctx context.Context, cfg Config) *Report {
 // Run checks every endpoint at once, each within the Checker's Timeout,
 // and returns when the last one is done.
 func (c *Checker) Run(ctx context.Context) *Report {
-	rep := &Report{Region: c.cfg.Region, Started: c.cfg.Now(), Endpoints: make([]*Result, len(c.cfg.Endpoints))}
+	rep := &Report{Region: c.cfg.Region, Started: c.cfg.Now().UTC(), Endpoints: make([]*Result, len(c.cfg.Endpoints))}
 	t0 := time.Now()
 	var wg sync.WaitGroup
 	for i, e := range c.cfg.Endpoints {
@@ -110,7 +115,11 @@ func (c *Checker) Run(ctx context.Context) *Report {
 			defer wg.Done()
 			ectx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 			defer cancel()
-			rep.Endpoints[i] = c.check(ectx, e)
+			r := c.check(ectx, e)
+			rep.Endpoints[i] = r
+			if c.cfg.Observe != nil {
+				c.cfg.Observe(r)
+			}
 		}()
 	}
 	wg.Wait()

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,6 +115,9 @@ func TestAllUp(t *testing.T) {
 	if len(rep.Endpoints) != 5 {
 		t.Fatalf("%d endpoints, want 5", len(rep.Endpoints))
 	}
+	if rep.Started.IsZero() || rep.Started.Location() != time.UTC {
+		t.Errorf("started %v, want a time in UTC (reports carry UTC)", rep.Started)
+	}
 	for _, r := range rep.Endpoints {
 		if !r.OK || r.HTTPStatus == nil || r.Error != nil {
 			t.Errorf("%s: ok=%v status=%v err=%v", r.Host, r.OK, r.HTTPStatus, r.Error)
@@ -140,6 +144,38 @@ func TestAllUp(t *testing.T) {
 	// TLS-inspecting box looks like, so every endpoint is flagged.
 	if !hasWarning(rep, WarnTLSIntercepted, "tsock.us1.twilio.com") {
 		t.Errorf("no interception warning: %+v", rep.Warnings)
+	}
+}
+
+// Observe sees every endpoint once, each before Run returns, as the
+// Result the Report holds.
+func TestObserve(t *testing.T) {
+	s := newSite(t, "Test CA")
+	s.servers["cds"].Close()
+	cfg := s.config()
+	var mu sync.Mutex
+	seen := map[string]*Result{}
+	cfg.Observe = func(r *Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		if seen[r.Host] != nil {
+			t.Errorf("%s observed twice", r.Host)
+		}
+		seen[r.Host] = r
+	}
+	rep := Run(context.Background(), cfg)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != len(rep.Endpoints) {
+		t.Fatalf("observed %d endpoints, want %d", len(seen), len(rep.Endpoints))
+	}
+	for _, r := range rep.Endpoints {
+		if seen[r.Host] != r {
+			t.Errorf("%s: observed %p, the report holds %p", r.Host, seen[r.Host], r)
+		}
+	}
+	if seen["cds.us1.twilio.com"].OK {
+		t.Error("cds observed OK though its server is closed")
 	}
 }
 

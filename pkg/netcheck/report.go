@@ -12,7 +12,7 @@ type Report struct {
 	OK        bool      `json:"ok"`
 	Endpoints []*Result `json:"endpoints"`
 	Warnings  []Warning `json:"warnings"`
-	// Started is when the round began.
+	// Started is when the round began, in UTC.
 	Started time.Time `json:"started"`
 	// Duration is the whole round, the slowest endpoint.
 	Duration time.Duration `json:"-"`

@@ -64,6 +64,11 @@ type Config struct {
 	// environment is not read. http:// or https://; Basic credentials come
 	// from its userinfo.
 	Proxy *url.URL
+	// ProxySource is what reports name as Proxy's source (default
+	// "config"): a program says where it got the URL, "flag" for a
+	// command-line option. The environment's proxies are named by their
+	// variable whatever this says.
+	ProxySource string
 	// NoProxyEnv ignores the environment's proxy variables.
 	NoProxyEnv bool
 	// Getenv reads the environment (default os.Getenv). Tests inject one.

@@ -60,6 +60,8 @@ type Dialer struct {
 	getenvFn  func(string) string
 	local     *x509.CertPool
 	localOnce sync.Once
+	extra     *x509.CertPool
+	extraOnce sync.Once
 	public    func() (*x509.CertPool, error)
 }
 

@@ -45,8 +45,9 @@ type Timing struct {
 type Proxy struct {
 	// URL is the proxy URL with its password shown as ***.
 	URL string `json:"url"`
-	// Source is where it came from: "config" (Config.Proxy), or the
-	// environment variable as written (HTTPS_PROXY, https_proxy, ...).
+	// Source is where it came from: Config.ProxySource for Config.Proxy
+	// ("config" unless set), or the environment variable as written
+	// (HTTPS_PROXY, https_proxy, ...).
 	Source string `json:"source"`
 	// Target is the host:port asked for in CONNECT.
 	Target string `json:"target"`

@@ -13,8 +13,8 @@ import (
 type Route struct {
 	// Proxy is the proxy to go through, nil for direct.
 	Proxy *url.URL
-	// Source is where Proxy came from: "config", or the environment
-	// variable as written.
+	// Source is where Proxy came from: Config.ProxySource ("config"
+	// unless set), or the environment variable as written.
 	Source string
 	// BypassedBy says why an environment proxy is not used: the NO_PROXY
 	// entry that matched ("NO_PROXY entry .example.com"), the loopback rule,
@@ -43,7 +43,10 @@ func (d *Dialer) Route(t Target) Route {
 		}
 	}
 	if d.cfg.Proxy != nil {
-		r.Proxy, r.Source = d.cfg.Proxy, "config"
+		r.Proxy, r.Source = d.cfg.Proxy, d.cfg.ProxySource
+		if r.Source == "" {
+			r.Source = "config"
+		}
 		return r
 	}
 	env := d.envProxy(t.TLS)

@@ -62,6 +62,11 @@ func TestRouteEnvironment(t *testing.T) {
 			t.Errorf("explicit proxy, %s: %+v", h, r)
 		}
 	}
+	// A program names where its proxy came from.
+	d = mustDialer(t, Config{Getenv: envOf(env), Proxy: pu, ProxySource: "flag"})
+	if r := d.Route(Target{Host: "tsock.us1.twilio.com", Port: "443", TLS: true}); r.Proxy != pu || r.Source != "flag" {
+		t.Errorf("ProxySource flag: %+v", r)
+	}
 	// Environment proxies off: say so.
 	d = mustDialer(t, Config{Getenv: envOf(env), NoProxyEnv: true})
 	if r := d.Route(Target{Host: "tsock.us1.twilio.com", Port: "443", TLS: true}); r.Proxy != nil || r.BypassedBy == "" {

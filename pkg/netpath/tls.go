@@ -65,6 +65,20 @@ func (d *Dialer) localPool() *x509.CertPool {
 	return d.local
 }
 
+// extraPool holds the extra roots alone; nil without any.
+func (d *Dialer) extraPool() *x509.CertPool {
+	d.extraOnce.Do(func() {
+		if len(d.cfg.ExtraRoots) == 0 {
+			return
+		}
+		d.extra = x509.NewCertPool()
+		for _, c := range d.cfg.ExtraRoots {
+			d.extra.AddCert(c)
+		}
+	})
+	return d.extra
+}
+
 // handshake does TLS with the target over c. The handshake completes
 // whatever the certificate (so the chain is always seen); the chain is then
 // verified here, and the dial fails as a client here would.
@@ -148,7 +162,17 @@ func (d *Dialer) judge(info *TLS, certs []*x509.Certificate, host string, now ti
 		return leaf.Verify(x509.VerifyOptions{DNSName: host, Roots: roots, Intermediates: inter,
 			CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
 	}
-	localChains, localErr := verify(d.localPool())
+	// A chain that verifies with the extra roots alone verifies with this
+	// machine's roots plus them: try those first, and load this machine's
+	// roots (hundreds of files) only when they do not do.
+	var localChains [][]*x509.Certificate
+	localErr := errors.New("no extra roots")
+	if ep := d.extraPool(); ep != nil {
+		localChains, localErr = verify(ep)
+	}
+	if localErr != nil {
+		localChains, localErr = verify(d.localPool())
+	}
 	pub, _ := d.public()
 	_, publicErr := verify(pub)
 	info.Verified = localErr == nil

@@ -84,6 +84,38 @@ func TestTLSVerdicts(t *testing.T) {
 	}
 }
 
+// A chain the extra roots verify alone needs nothing from this machine's
+// roots, whose loading (hundreds of files) is the slowest step of a dial on
+// a fast network: they are not loaded. A chain they do not verify is
+// verified against this machine's roots plus them, as before.
+func TestExtraRootsSpareTheMachineRoots(t *testing.T) {
+	company := newCA(t, "Contoso Inspection CA", "Contoso")
+	other := newCA(t, "Someone Else CA", "Else")
+	dial := func(t *testing.T, ca *tlsca.CA, roots *x509.CertPool) (*Dialer, *Path, error) {
+		srv := newTLSServer(t, issue(t, ca, tlsca.Validity{}, twilioHost))
+		d := mustDialer(t, Config{Getenv: noEnv, Roots: roots, ExtraRoots: []*x509.Certificate{company.Cert}, ConnectTo: connectTo(t, srv.port)})
+		c, p, err := d.Dial(ctxT(t, 5*time.Second), Target{Host: twilioHost, Port: "443", TLS: true})
+		if c != nil {
+			c.Close()
+		}
+		return d, p, err
+	}
+	d, p, err := dial(t, company, nil)
+	if err != nil || !p.TLS.Verified || deref(p.TLS.InterceptedBy) != "CN=Contoso Inspection CA,O=Contoso" {
+		t.Fatalf("extra root: err %v, tls %+v", err, p.TLS)
+	}
+	if d.local != nil {
+		t.Error("this machine's roots were loaded for a chain the extra roots verify")
+	}
+	d, p, err = dial(t, other, other.Pool())
+	if err != nil || !p.TLS.Verified || deref(p.TLS.InterceptedBy) != "CN=Someone Else CA,O=Else" {
+		t.Fatalf("machine root: err %v, tls %+v", err, p.TLS)
+	}
+	if d.local == nil {
+		t.Error("this machine's roots were not consulted")
+	}
+}
+
 func TestTLSPlainHTTPAndReset(t *testing.T) {
 	plain := rawServer(t, func(c net.Conn) {
 		buf := make([]byte, 1024)
