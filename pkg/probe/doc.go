@@ -43,6 +43,11 @@
 // the rest) and counts the rest in Report.Omitted, and text a peer supplied
 // is cut to MaxMessageBytes. The reader holds at most a couple of messages
 // ahead of the state machine, so a flood is held back by TCP, not buffered.
+// The debug log (Config.Logger) is bounded too: it shows the first
+// FrameLogBurst frames of each kind (direction and method) in every
+// FrameLogWindow whole, tokens redacted, and counts the rest of that
+// window's in one line ("… 10,342 more notification frames received in the
+// last 1s").
 //
 // Hints say what to change in an app's or a deployment's terms, never a
 // command's flags; the facts a command needs to word its own advice are in

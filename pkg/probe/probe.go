@@ -85,6 +85,7 @@ func runWith(ctx context.Context, cfg Config, dial dialFunc) (*Report, error) {
 		bo:       backoff{policy: cfg.Backoff},
 		log:      debuglog.Component(cfg.Logger, "probe"),
 		flog:     debuglog.Component(cfg.Logger, "frame"),
+		frames:   newFrameLimiter(time.Now),
 		eventAt:  map[eventKey]int{},
 		occurred: map[eventKey]int{},
 		perName:  map[string]int{},
@@ -118,6 +119,7 @@ type run struct {
 	start    time.Time
 	log      *slog.Logger
 	flog     *slog.Logger
+	frames   *frameLimiter // which frames flog shows whole
 
 	rep      Report
 	omitted  Omitted
@@ -607,14 +609,23 @@ func (r *run) writeDeadline() time.Time {
 	return d
 }
 
-func (r *run) logFrame(dir string, b []byte) {
+// logFrame logs one frame at debug level, if the frame limiter lets it
+// through (FrameLogBurst of a kind a second), and reports whether it did:
+// what else a caller would log about the frame goes with it.
+func (r *run) logFrame(dir string, b []byte) bool {
 	if !r.flog.Enabled(r.ctx, slog.LevelDebug) {
-		return
+		return false
 	}
 	f, err := twilsock.Decode(b)
 	if err != nil {
+		if !r.frames.allow(r.flog, frameKind{dir: dir, what: "undecodable"}) {
+			return false
+		}
 		r.flog.Debug(dir, "bytes", len(b), "undecodable", err.Error())
-		return
+		return true
+	}
+	if !r.frames.allow(r.flog, kindOf(dir, f.Header.Method)) {
+		return false
 	}
 	attrs := []any{"method", f.Header.Method, "id", f.Header.ID, "bytes", len(b),
 		"header", debuglog.RedactJWTs(string(f.RawHeader))}
@@ -626,6 +637,12 @@ func (r *run) logFrame(dir string, b []byte) {
 		attrs = append(attrs, "payload", debuglog.RedactJWTs(string(p)))
 	}
 	r.flog.Debug(dir, attrs...)
+	return true
+}
+
+// flushFrameLog writes the summaries of the frames the limiter folded.
+func (r *run) flushFrameLog() {
+	r.frames.flush(r.flog, time.Now(), true)
 }
 
 // serve runs one open connection until it ends: it waits for the next
@@ -663,6 +680,7 @@ func (c *openConn) stop() {
 		}
 	}
 	c.s.close()
+	c.r.flushFrameLog()
 }
 
 // next waits for one thing to happen on the connection and handles it.
@@ -782,11 +800,13 @@ func (r *run) ping(s *session) {
 // connection is over, st what follows.
 func (r *run) onMessage(s *session, a *attempt, in inbound) (st step, end bool) {
 	if in.typ != websocket.BinaryMessage {
-		r.flog.Debug("recv", "text", debuglog.RedactJWTs(string(in.data)), "bytes", len(in.data))
+		if r.flog.Enabled(r.ctx, slog.LevelDebug) && r.frames.allow(r.flog, frameKind{dir: "recv", what: "text"}) {
+			r.flog.Debug("recv", "text", debuglog.RedactJWTs(string(in.data)), "bytes", len(in.data))
+		}
 		r.warn("the server sent a text WebSocket message; the SDK silently drops those (Twilsock frames must be binary)")
 		return step{}, false
 	}
-	r.logFrame("recv", in.data)
+	shown := r.logFrame("recv", in.data)
 	f, err := twilsock.Decode(in.data)
 	if err != nil {
 		r.event(Event{Name: EventProtocolError, Message: err.Error()})
@@ -797,7 +817,9 @@ func (r *run) onMessage(s *session, a *attempt, in inbound) (st step, end bool) 
 	switch h.Method {
 	case twilsock.MethodReply:
 		if h.ID == "" || h.ID != s.pendingID {
-			r.log.Debug("reply to no pending request", "id", h.ID)
+			if shown {
+				r.log.Debug("reply to no pending request", "id", h.ID)
+			}
 			return step{}, false
 		}
 		method, rtt := s.pendingMethod, in.at.Sub(s.pendingAt)
@@ -838,7 +860,9 @@ func (r *run) onMessage(s *session, a *attempt, in inbound) (st step, end bool) 
 		r.send(s, twilsock.NewAck(h.ID), nil)
 		return r.serverClose(s, f), true
 	}
-	r.log.Debug("ignored frame", "method", h.Method)
+	if shown {
+		r.log.Debug("ignored frame", "method", h.Method)
+	}
 	return step{}, false
 }
 
@@ -1262,6 +1286,7 @@ func (r *run) noteDate(resp *http.Response) {
 
 // finish settles the outcome and cause and fills in the rest of the report.
 func (r *run) finish() *Report {
+	r.flushFrameLog()
 	rep := &r.rep
 	switch {
 	case r.denied:
