@@ -121,14 +121,15 @@ type run struct {
 	flog     *slog.Logger
 	frames   *frameLimiter // which frames flog shows whole
 
-	rep      Report
-	omitted  Omitted
-	eventAt  map[eventKey]int // the latest entry of each kind of event
-	occurred map[eventKey]int // how often each kind with an entry happened
-	perName  map[string]int   // entries per event name
-	retries  int              // reconnects scheduled, counting omitted ones
-	inner    Inner
-	public   State
+	rep       Report
+	omitted   Omitted
+	lastStamp int64            // µs: the latest time stamp gave
+	eventAt   map[eventKey]int // the latest entry of each kind of event
+	occurred  map[eventKey]int // how often each kind with an entry happened
+	perName   map[string]int   // entries per event name
+	retries   int              // reconnects scheduled, counting omitted ones
+	inner     Inner
+	public    State
 
 	token        string
 	tokenRep     *inspect.Report
@@ -164,6 +165,20 @@ type run struct {
 
 func (r *run) since() time.Duration { return time.Since(r.start) }
 
+// stamp is the report's time (ms since the start, to the microsecond) for
+// the next thing it records: strictly after the one before, so that states
+// and events sorted by time come out in the order they happened. Two
+// things often fall in the same microsecond (tokenUpdated, then at once
+// the disconnect it allowed); the later one is then a microsecond on.
+func (r *run) stamp() float64 {
+	us := int64(math.Round(float64(r.since()) / float64(time.Microsecond)))
+	if us <= r.lastStamp {
+		us = r.lastStamp + 1
+	}
+	r.lastStamp = us
+	return float64(us) / 1000
+}
+
 // over reports whether the run has ended. It reads the clock as well as the
 // context: a starved process wakes with every timer due at once, and the
 // context's own timer may not have run yet; the deadline must win.
@@ -197,15 +212,15 @@ func (r *run) emit(u Update) {
 
 // enter moves to an inner state, recording the public state when it changes.
 func (r *run) enter(s Inner) {
-	at := r.since()
+	at := r.stamp()
 	old := r.inner
 	r.inner = s
 	pub := s.Public()
-	r.rep.InnerStates = appendBounded(r.rep.InnerStates, InnerChange{State: s, Public: pub, AtMS: ms(at)}, MaxInnerStates, &r.omitted.InnerStates)
+	r.rep.InnerStates = appendBounded(r.rep.InnerStates, InnerChange{State: s, Public: pub, AtMS: at}, MaxInnerStates, &r.omitted.InnerStates)
 	changed := len(r.rep.States) == 0 || pub != r.public
 	if changed {
 		r.public = pub
-		r.rep.States = appendBounded(r.rep.States, StateChange{State: pub, AtMS: ms(at)}, MaxStates, &r.omitted.States)
+		r.rep.States = appendBounded(r.rep.States, StateChange{State: pub, AtMS: at}, MaxStates, &r.omitted.States)
 	}
 	r.log.Debug("state", "from", string(old), "to", string(s), "public", string(pub), "public_changed", changed)
 	r.emit(Update{Kind: UpdateState, Inner: s, State: pub, PublicChanged: changed})
@@ -219,7 +234,7 @@ func (r *run) enter(s Inner) {
 // count, not the report. The observer hears of a folded repeat when its
 // count reaches a power of two.
 func (r *run) event(e Event) {
-	at := ms(r.since())
+	at := r.stamp()
 	e.Message = clip(e.Message)
 	k := keyOf(&e)
 	full := r.perName[e.Name] >= MaxEventsPerName
