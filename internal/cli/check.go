@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/convctl/convctl/pkg/inspect"
+	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/probe"
 	"github.com/convctl/convctl/pkg/tokensource"
 )
@@ -31,8 +32,9 @@ type CheckOptions struct {
 	Hold        time.Duration
 	UpdateToken bool
 
-	Output  string // text or json
-	JUnit   string // write a JUnit XML report here too ("" = no)
+	Output  string         // text or json
+	JUnit   string         // write a JUnit XML report here too ("" = no)
+	Net     netpath.Config // the network flags
 	Version string
 	Now     func() time.Time
 
@@ -52,6 +54,7 @@ func NewCmdCheck(f *Factory, runF func(context.Context, *CheckOptions) error) *c
 		tf      tokenFlags
 		sf      secretFlags
 		cf      connFlags
+		nf      netFlags
 		product string
 	)
 	cmd := &cobra.Command{
@@ -80,6 +83,12 @@ the hold early: the client disconnects cleanly and hold passes, saying so.
 
 The token comes from the TOKEN argument, - (stdin), --token-file, --token-env,
 --token-cmd or --token-url; with none of these and something piped in, from stdin.
+Prefer --token-env, --token-file or -: an argument is visible to every user of
+the machine (ps, /proc) and stays in the shell's history.
+
+The connection goes the way connect's does (the network flags: proxy from
+--proxy or the environment, --ca-file, --resolve, --connect-to, -4/-6), and
+the report names the proxy and the TLS verdict (interception included).
 
 The report goes to stdout (text, or one JSON object with -o json); --junit
 also writes JUnit XML for GitHub Actions, GitLab or Jenkins to render. On a
@@ -108,6 +117,10 @@ made (unreachable, timeout, protocol error).`,
 			if err := opts.validate(cmd, &cf); err != nil {
 				return err
 			}
+			var err error
+			if opts.Net, err = nf.config(f, nil); err != nil {
+				return err
+			}
 			src, err := tf.source(f, firstArg(args))
 			if err != nil {
 				return opts.failEarly(checkTokenFetch, err)
@@ -125,6 +138,7 @@ made (unreachable, timeout, protocol error).`,
 	productFlag(cmd, &product, "the product whose grant the token must carry")
 	fs.DurationVar(&opts.MinRemaining, "min-remaining", 0, "fail token.inspect when less than this is left before the token expires")
 	cf.register(cmd, "bound the token fetch, and the whole connection (reconnects included)")
+	nf.register(cmd)
 	fs.BoolVar(&opts.Local, "local", false, "connect to a Twilsock server convctl runs on 127.0.0.1 instead of Twilio")
 	outputFlag(cmd, &opts.Output)
 	fs.StringVar(&opts.JUnit, "junit", "", "also write a JUnit XML report to `FILE`")
@@ -155,7 +169,7 @@ func (o *CheckOptions) validate(cmd *cobra.Command, cf *connFlags) error {
 	if o.JUnit != "" {
 		dir := filepath.Dir(o.JUnit)
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return usageErrorf("--junit %s: directory %s does not exist", o.JUnit, dir)
+			return usageErrorf("--junit %s: directory %s does not exist", safeFlagText(o.JUnit), safeFlagText(dir))
 		}
 	}
 	return nil

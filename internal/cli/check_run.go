@@ -9,6 +9,7 @@ import (
 
 	"github.com/convctl/convctl/pkg/emulator"
 	"github.com/convctl/convctl/pkg/inspect"
+	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/probe"
 )
 
@@ -62,6 +63,9 @@ type checkReport struct {
 	Checks     []checkResult   `json:"checks"`
 	Token      *inspect.Report `json:"token"`
 	Connection *probe.Report   `json:"connection"`
+	// Network is the connection's path (connection.network, repeated at
+	// the top for scripts): the proxy and its answer, addresses, TLS verdict.
+	Network *netpath.Path `json:"network"`
 
 	Started time.Time `json:"-"`
 }
@@ -270,10 +274,15 @@ func checkConnection(ctx context.Context, opts *CheckOptions, rep *checkReport, 
 	if opts.Hold > 0 {
 		cfg.PingInterval = defaultPing // a half-open connection fails the hold instead of passing it
 	}
+	network, err := netpath.New(opts.Net)
+	if err != nil {
+		return asUsage(err)
+	}
+	cfg.Network = network
 	if opts.tune != nil {
 		opts.tune(&cfg)
 	}
-	prog.show(checkConnect, "connecting to "+target)
+	prog.show(checkConnect, "connecting to "+safeURL(target))
 	pr, err := probe.Run(ctx, cfg)
 	if err != nil {
 		var tooLarge *probe.TokenTooLargeError
@@ -285,7 +294,9 @@ func checkConnection(ctx context.Context, opts *CheckOptions, rep *checkReport, 
 		}
 		return cannotFinish(err)
 	}
+	pr.URL = safeURL(pr.URL)
 	rep.Connection = pr
+	rep.Network = pr.Network
 	judgeConnection(opts, rep, pr, note)
 	return nil
 }
@@ -300,6 +311,12 @@ func judgeConnection(opts *CheckOptions, rep *checkReport, pr *probe.Report, not
 		return
 	}
 	msg := "connected to " + pr.URL + note
+	if s := proxySummary(pr.Network); s != "" && pr.Network.Proxy != nil {
+		msg += " through proxy " + s
+	}
+	if pr.Network != nil && pr.Network.TLS != nil {
+		msg += "; TLS " + tlsSummary(pr.Network.TLS)
+	}
 	if n := reconnectsBefore(pr, connectedAt); n > 0 {
 		msg += " after " + plural(n, "reconnect")
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/convctl/convctl/pkg/debuglog"
+	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/probe"
 	"github.com/convctl/convctl/pkg/tokensource"
 )
@@ -28,8 +29,9 @@ type ConnectOptions struct {
 	UpdateToken bool
 	Renew       bool
 	NoReconnect bool
-	Expect      probe.Outcome // connected or denied
-	Output      string        // text or json
+	Expect      probe.Outcome  // connected or denied
+	Net         netpath.Config // the network flags
+	Output      string         // text or json
 	Version     string
 	Now         func() time.Time
 
@@ -51,6 +53,7 @@ func NewCmdConnect(f *Factory, runF func(context.Context, *ConnectOptions) error
 		tf     tokenFlags
 		sf     secretFlags
 		cf     connFlags
+		nf     netFlags
 		expect string
 	)
 	cmd := &cobra.Command{
@@ -66,11 +69,21 @@ whether tokenAboutToExpire came in time, a timeout names the phase it hit.
 
 The token comes from the TOKEN argument, - (stdin), --token-file, --token-env,
 --token-cmd or --token-url; with none of these and something piped in, from stdin.
+Prefer --token-env, --token-file or -: an argument is visible to every user of
+the machine (ps, /proc) and stays in the shell's history.
 
 --timeout bounds the whole run, the hold included: with --hold and no
 --timeout, the run may take --hold plus 30s; a --timeout not longer than
 --hold is refused. An interrupt (Ctrl-C, SIGTERM) during the hold ends the
 hold early: the client disconnects cleanly and the run is judged as usual.
+
+The network path is shown and named: HTTPS_PROXY/HTTP_PROXY and NO_PROXY
+are honoured as Go's net/http reads them (--proxy overrides them, --no-proxy
+ignores them); the proxy's answer to CONNECT, every address tried (-4/-6 keep
+one family), the TLS chain as presented, verified against this machine's
+roots (plus --ca-file) and against the public Web PKI, so a TLS-inspecting
+proxy is named. --resolve and --connect-to point a real host name elsewhere,
+as curl's do. A proxy's password is always shown as ***.
 
 The report goes to stdout (-o text or json); on a terminal, live progress
 goes to stderr. --debug logs every frame both ways (token signatures
@@ -91,6 +104,9 @@ expected); 3 on a timeout, an unreachable server or a protocol error;
   # Stay connected across the token's expiry, renewing it as an app should
   convctl connect --token-cmd './mint-token' --hold 10m --renew --debug
 
+  # Behind a company proxy that inspects TLS: trust its CA, see the chain
+  convctl connect --token-env TOKEN --proxy http://user:pass@proxy.corp:3128 --ca-file corp-ca.pem
+
   # CI: a bad token must be denied
   convctl connect --token-file bad.jwt --expect denied -o json`,
 		Args: maxArgs(1),
@@ -104,6 +120,9 @@ expected); 3 on a timeout, an unreachable server or a protocol error;
 				return err
 			}
 			if opts.Timeout, err = cf.runTimeout(cmd); err != nil {
+				return err
+			}
+			if opts.Net, err = nf.config(f, nil); err != nil {
 				return err
 			}
 			opts.Hold, opts.UpdateToken = cf.hold, cf.updateToken
@@ -123,6 +142,7 @@ expected); 3 on a timeout, an unreachable server or a protocol error;
 	tf.register(fs)
 	sf.register(fs, "to explain a rejected token (its signature is checked)")
 	cf.register(cmd, "bound the whole run, reconnects included")
+	nf.register(cmd)
 	fs.BoolVar(&opts.Debug, "debug", false, "log every frame and inner state change to stderr (token signatures redacted; a flood's frames counted past 10 a second)")
 	fs.DurationVar(&opts.Ping, "ping", defaultPing, "ping interval while connected, to measure round trips and catch a dead peer (0: none, like the SDK)")
 	fs.BoolVar(&opts.Renew, "renew", false, "on tokenAboutToExpire, fetch a fresh token and send update, as an app should")
@@ -178,6 +198,11 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 		Observer:     live.observe,
 		Now:          opts.Now,
 	}
+	network, err := netpath.New(opts.Net)
+	if err != nil {
+		return asUsage(err)
+	}
+	cfg.Network = network
 	if opts.tune != nil {
 		opts.tune(&cfg)
 	}
@@ -185,6 +210,9 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 	live.begin()
 	rep, err := probe.Run(ctx, cfg)
 	live.end()
+	if rep != nil {
+		rep.URL = safeURL(rep.URL)
+	}
 	if err != nil {
 		var tooLarge *probe.TokenTooLargeError
 		switch {

@@ -64,15 +64,15 @@ func (c *connFlags) runTimeout(cmd *cobra.Command) (time.Duration, error) {
 func checkWSURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return usageErrorf("--url %q: %v", raw, err)
+		return usageErrorf("--url %s: not a URL", safeFlagValue(safeURL(raw)))
 	}
 	switch {
 	case u.Scheme == "http" || u.Scheme == "https":
-		return usageErrorf("--url %q: Twilsock is a WebSocket; use ws:// or wss://", raw)
+		return usageErrorf("--url %s: Twilsock is a WebSocket; use ws:// or wss://", safeFlagValue(safeURL(raw)))
 	case u.Scheme != "ws" && u.Scheme != "wss":
-		return usageErrorf("--url %q: want ws:// or wss://", raw)
+		return usageErrorf("--url %s: want ws:// or wss://", safeFlagValue(safeURL(raw)))
 	case u.Host == "":
-		return usageErrorf("--url %q has no host", raw)
+		return usageErrorf("--url %s has no host", safeFlagValue(safeURL(raw)))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,8 +26,9 @@ type batchChunk struct {
 }
 
 type batchLine struct {
-	n     int // 1-based input line number
-	token string
+	n       int // 1-based input line number
+	token   string
+	tooLong int // bytes in a line over tokensource.MaxSize, judged without being kept
 }
 
 const batchChunkMax = 256
@@ -89,6 +91,9 @@ func (b *batchRun) judge() {
 		out := (*b.outBufs.Get().(*[]byte))[:0]
 		for _, l := range c.lines {
 			r := b.in.Inspect(l.token)
+			if l.tooLong > 0 {
+				r = tooLongReport(r, l.tooLong)
+			}
 			if !r.Valid {
 				b.invalid.Add(1)
 			}
@@ -168,16 +173,21 @@ func readBatch(ctx context.Context, r io.Reader, emit func(*batchChunk) bool) er
 		return emit(c)
 	}
 	var long []byte
+	skipped := 0 // bytes of a line over the limit, dropped as read
 	for n := 1; ; {
 		if ctx.Err() != nil {
 			return nil
 		}
 		frag, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long, frag...)
-			if len(long) > tokensource.MaxSize {
-				flush()
-				return usageErrorf("line %d is longer than %d bytes: not a token", n, tokensource.MaxSize)
+			switch {
+			case skipped > 0:
+				skipped += len(frag)
+			case len(long)+len(frag) > tokensource.MaxSize:
+				skipped = len(long) + len(frag)
+				long = nil
+			default:
+				long = append(long, frag...)
 			}
 			continue
 		}
@@ -189,12 +199,13 @@ func readBatch(ctx context.Context, r io.Reader, emit func(*batchChunk) bool) er
 		if long != nil {
 			line = append(long, frag...)
 			long = nil
-			if len(line) > tokensource.MaxSize {
-				flush()
-				return usageErrorf("line %d is longer than %d bytes: not a token", n, tokensource.MaxSize)
-			}
 		}
-		if len(line) > 0 {
+		if skipped > 0 || len(line) > tokensource.MaxSize {
+			// Not a token: judged as a malformed line, and the batch goes on.
+			chunk.lines = append(chunk.lines, batchLine{n: n, tooLong: skipped + len(bytes.TrimRight(line, "\r\n"))})
+			skipped = 0
+			n++
+		} else if len(line) > 0 {
 			if tok := tokensource.Clean(string(line)); tok != "" {
 				chunk.lines = append(chunk.lines, batchLine{n: n, token: tok})
 			}
@@ -210,4 +221,13 @@ func readBatch(ctx context.Context, r io.Reader, emit func(*batchChunk) bool) er
 			}
 		}
 	}
+}
+
+// tooLongReport is the report for a line over tokensource.MaxSize: r (the
+// report of an empty token) with its finding saying what the line was.
+func tooLongReport(r *inspect.Report, size int) *inspect.Report {
+	r.Findings = r.Findings[:1]
+	r.Findings[0].Message = "line is " + strconv.Itoa(size) + " bytes, over the " + strconv.Itoa(tokensource.MaxSize) + "-byte limit: not a token (an Access Token is well under 8 KiB)"
+	r.Findings[0].Hint = "put one token a line; a line this long is another file or a token joined with others"
+	return r
 }

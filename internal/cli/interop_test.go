@@ -60,7 +60,10 @@ type interopCase struct {
 	name     string   // subtest name
 	scenario string   // the driver's scenario (node scenario.js --list)
 	serve    []string // `convctl serve` fault flags
-	ttl      int      // token lifetime in seconds for the driver's --ttl (0: its default)
+	// tls serves wss:// (serve --tls, its CA written to a file); the SDK
+	// trusts the CA through NODE_EXTRA_CA_CERTS, connect through --ca-file.
+	tls bool
+	ttl int // token lifetime in seconds for the driver's --ttl (0: its default)
 	// stopServeOn stops the server (as SIGINT would) as soon as the driver
 	// reports this public state.
 	stopServeOn string
@@ -128,6 +131,27 @@ func interopCases() []interopCase {
 				args: []string{"--update-token"}, exit: exitOK, outcome: "connected",
 				check: func(t *testing.T, _ *sdkRun, c *connectRun) {
 					c.requireEvent(t, "tokenUpdated")
+				},
+			},
+		},
+		{
+			// The same as valid, over wss:// with serve's throwaway CA.
+			name: "valid-tls", scenario: "valid", tls: true,
+			states: connected,
+			check: func(t *testing.T, r *sdkRun) {
+				r.requireActOK(t, "updateToken")
+				r.requireDriverValue(t, "stateAfterUpdate", "connected")
+				r.requireActOK(t, "disconnect")
+				r.requireNoEvent(t, "connectionError")
+			},
+			connect: &connectCase{
+				args: []string{"--update-token"}, exit: exitOK, outcome: "connected",
+				check: func(t *testing.T, _ *sdkRun, c *connectRun) {
+					c.requireEvent(t, "tokenUpdated")
+					n := c.report.Network
+					if n == nil || n.TLS == nil || !n.TLS.Verified || n.TLS.Version == "" || !strings.HasPrefix(c.report.URL, "wss://") {
+						t.Errorf("network = %+v", n)
+					}
 				},
 			},
 		},
@@ -693,8 +717,8 @@ func startServe(flags ...string) (*serveProc, error) {
 	}
 	select {
 	case line := <-first:
-		if !strings.HasPrefix(line, "ws://127.0.0.1:") || !strings.HasSuffix(line, "/v3/wsconnect") {
-			return fail(fmt.Errorf("first stdout line %q is not a ws://127.0.0.1:PORT/v3/wsconnect URL", line))
+		if !(strings.HasPrefix(line, "ws://127.0.0.1:") || strings.HasPrefix(line, "wss://127.0.0.1:")) || !strings.HasSuffix(line, "/v3/wsconnect") {
+			return fail(fmt.Errorf("first stdout line %q is not a ws(s)://127.0.0.1:PORT/v3/wsconnect URL", line))
 		}
 		p.url = line
 		return p, nil
@@ -854,7 +878,13 @@ func (e *interopEnv) sdkRuns(cases []interopCase) map[string]*sdkRun {
 
 func (e *interopEnv) runSDK(tc interopCase) *sdkRun {
 	r := &sdkRun{name: tc.name}
-	log, took, err := withServe(tc.serve, func(p *serveProc) error {
+	flags, caFile, err := tlsServe(tc)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer os.Remove(caFile)
+	log, took, err := withServe(flags, func(p *serveProc) error {
 		ctx, cancel := context.WithTimeout(context.Background(), driverTimeout)
 		defer cancel()
 		args := []string{"scenario.js", tc.scenario, "--url", p.url, "--timeout-ms", "30000"}
@@ -864,6 +894,9 @@ func (e *interopEnv) runSDK(tc interopCase) *sdkRun {
 		cmd := exec.CommandContext(ctx, e.node, args...)
 		cmd.Dir = e.dir
 		cmd.Env = append(os.Environ(), interopSecretEnv+"="+interopSecret)
+		if caFile != "" {
+			cmd.Env = append(cmd.Env, "NODE_EXTRA_CA_CERTS="+caFile)
+		}
 		cmd.WaitDelay = 5 * time.Second
 		var stderr bytes.Buffer
 		// onLine runs on exec's copying goroutine, which Run waits for, so
@@ -1282,6 +1315,13 @@ type connectReport struct {
 		Init *float64 `json:"init"`
 	} `json:"timing_ms"`
 	Cause *connectCause `json:"cause"`
+	// Network as the contract names it (only what the TLS case reads).
+	Network *struct {
+		TLS *struct {
+			Version  string `json:"version"`
+			Verified bool   `json:"verified"`
+		} `json:"tls"`
+	} `json:"network"`
 }
 
 type connectCause struct {
@@ -1330,10 +1370,19 @@ func (e *interopEnv) runConnect(tc interopCase, secretFile, countFile string) *c
 			return c
 		}
 	}
-	log, took, err := withServe(tc.serve, func(p *serveProc) error {
+	flags, caFile, err := tlsServe(tc)
+	if err != nil {
+		c.err = err
+		return c
+	}
+	defer os.Remove(caFile)
+	log, took, err := withServe(flags, func(p *serveProc) error {
 		ctx, cancel := context.WithTimeout(context.Background(), connectRunTimeout)
 		defer cancel()
 		c.args = append([]string{"connect", "-o", "json", "--url", p.url, "--token-cmd", tokenCmd}, tc.connect.args...)
+		if caFile != "" {
+			c.args = append(c.args, "--ca-file", caFile)
+		}
 		streams, _, out, errOut := TestIO()
 		stopErr := make(chan error, 1)
 		waitCtx, stopWaiting := context.WithCancel(ctx)
@@ -1622,4 +1671,18 @@ func iopIndent(s string) string {
 		return "    (empty)"
 	}
 	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}
+
+// tlsServe adds serve --tls and --tls-ca-out to a TLS case's flags and
+// returns the file the CA goes to ("" for a ws:// case).
+func tlsServe(tc interopCase) (flags []string, caFile string, err error) {
+	if !tc.tls {
+		return tc.serve, "", nil
+	}
+	f, err := os.CreateTemp("", "convctl-interop-ca-*.pem")
+	if err != nil {
+		return nil, "", err
+	}
+	f.Close()
+	return append(append([]string{}, tc.serve...), "--tls", "--tls-ca-out", f.Name()), f.Name(), nil
 }

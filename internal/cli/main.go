@@ -29,7 +29,7 @@ func Run(ctx context.Context, args []string, io *IOStreams, getenv func(string) 
 	err := root.ExecuteContext(ctx)
 	code := exitCodeOf(err)
 	if err != nil {
-		if msg := err.Error(); !isSilent(err) && msg != "" {
+		if msg := scrubArgs(err.Error(), args); !isSilent(err) && msg != "" {
 			cs := io.ErrColorScheme()
 			fmt.Fprintf(io.ErrOut, "%s %s\n", cs.Red("error:"), msg)
 		}

@@ -3,10 +3,12 @@ package cli
 import (
 	"errors"
 	"log/slog"
+	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/convctl/convctl/pkg/debuglog"
 	"github.com/convctl/convctl/pkg/netpath"
 )
 
@@ -47,6 +49,9 @@ func (n *netFlags) config(f *Factory, logger *slog.Logger) (netpath.Config, erro
 	case n.proxy != "" && n.noProxy:
 		return cfg, conflictError("proxy", "no-proxy", "--proxy already ignores the environment")
 	}
+	if err := n.checkSensitive(); err != nil {
+		return cfg, err
+	}
 	if n.proxy != "" {
 		u, err := netpath.ParseProxyURL(n.proxy)
 		if err != nil {
@@ -82,6 +87,34 @@ func (n *netFlags) config(f *Factory, logger *slog.Logger) (netpath.Config, erro
 		cfg.Family = netpath.FamilyIPv6
 	}
 	return cfg, nil
+}
+
+// checkSensitive refuses, before anything is parsed or dialled, a network
+// flag whose value looks like a token or a secret pasted in the wrong place,
+// and a proxy URL with a query (no proxy has one, and it could carry a
+// token): netpath's own errors would quote them.
+func (n *netFlags) checkSensitive() error {
+	if n.proxy != "" {
+		if kind := debuglog.Sensitive(n.proxy); kind != "" && !strings.Contains(n.proxy, "://") {
+			return usageErrorf("--proxy takes a proxy URL (http://HOST:PORT); %s", hiddenValue(kind))
+		}
+		if u, err := url.Parse(n.proxy); err == nil && (u.RawQuery != "" || u.ForceQuery || u.Fragment != "") {
+			return usageErrorf("--proxy %s: a proxy URL has no query or fragment", safeURL(n.proxy))
+		}
+	}
+	values := []struct{ flag, v string }{{"--ca-file", n.caFile}}
+	for _, v := range n.resolve {
+		values = append(values, struct{ flag, v string }{"--resolve", v})
+	}
+	for _, v := range n.connectTo {
+		values = append(values, struct{ flag, v string }{"--connect-to", v})
+	}
+	for _, fv := range values {
+		if kind := debuglog.Sensitive(fv.v); kind != "" {
+			return usageErrorf("%s: %s", fv.flag, hiddenValue(kind))
+		}
+	}
+	return nil
 }
 
 // netError words a netpath configuration error under the flag that gave it.

@@ -36,6 +36,17 @@ func renderCheckText(w io.Writer, cs *ColorScheme, tty bool, rep *checkReport) {
 			writeCause(w, cs, "", cs.Bold(c.Name+":"), c.Cause)
 		}
 	}
+	if pr := rep.Connection; pr != nil && pr.Network != nil {
+		if s := proxySummary(pr.Network); s != "" || pr.Network.TLS != nil {
+			fmt.Fprintln(w)
+		}
+		if s := proxySummary(pr.Network); s != "" {
+			fmt.Fprintf(w, "%s %s\n", cs.Bold("proxy:"), s)
+		}
+		if t := pr.Network.TLS; t != nil {
+			fmt.Fprintf(w, "%s %s\n", cs.Bold("tls:"), tlsSummary(t))
+		}
+	}
 	if pr := rep.Connection; pr != nil && len(pr.Warnings) > 0 {
 		fmt.Fprintln(w)
 		for _, s := range pr.Warnings {

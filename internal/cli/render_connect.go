@@ -27,6 +27,7 @@ func renderConnectText(w io.Writer, cs *ColorScheme, rep *probe.Report, expect p
 	writeTimeline(w, cs, rep)
 	writeReconnects(w, cs, rep)
 	writePhases(w, cs, rep)
+	writeNetwork(w, cs, rep.Network, rep.Cause)
 	if rep.ClockSkewSeconds != nil {
 		fmt.Fprintf(w, "%s %+.0fs (this machine minus the server's Date)\n", label("Clock skew"), *rep.ClockSkewSeconds)
 	}
@@ -145,7 +146,10 @@ func writePhases(w io.Writer, cs *ColorScheme, rep *probe.Report) {
 	for _, p := range []struct {
 		name string
 		v    *float64
-	}{{"dns", tm.DNS}, {"tcp", tm.TCP}, {"tls", tm.TLS}, {"upgrade", tm.Upgrade}, {"init", tm.Init}, {"connected", tm.Connected}} {
+	}{{"dns", tm.DNS}, {"tcp", tm.TCP}, {"proxy", tm.Proxy}, {"tls", tm.TLS}, {"upgrade", tm.Upgrade}, {"init", tm.Init}, {"connected", tm.Connected}} {
+		if p.name == "proxy" && p.v == nil {
+			continue // shown only when a proxy carried the connection
+		}
 		val := "-"
 		if p.v != nil {
 			val = fmtMS(*p.v)

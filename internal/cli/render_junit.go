@@ -97,6 +97,15 @@ func checkJUnit(rep *checkReport) *junitSuites {
 	if pr := rep.Connection; pr != nil {
 		s.Properties = append(s.Properties, junitProperty{Name: "url", Value: pr.URL},
 			junitProperty{Name: "outcome", Value: string(pr.Outcome)})
+		if s2 := proxySummary(pr.Network); s2 != "" {
+			s.Properties = append(s.Properties, junitProperty{Name: "proxy", Value: junitClean(s2)})
+		}
+		if pr.Network != nil && pr.Network.TLS != nil {
+			s.Properties = append(s.Properties, junitProperty{Name: "tls", Value: junitClean(tlsSummary(pr.Network.TLS))})
+			if by := pr.Network.TLS.InterceptedBy; by != nil {
+				s.Properties = append(s.Properties, junitProperty{Name: "tls_intercepted_by", Value: junitClean(*by)})
+			}
+		}
 	}
 	s.Properties = append(s.Properties, junitProperty{Name: "local", Value: strconv.FormatBool(rep.Local)})
 	return &junitSuites{Name: junitSuiteName, Tests: s.Tests, Failures: s.Failures, Skipped: s.Skipped,

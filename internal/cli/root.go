@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/convctl/convctl/pkg/debuglog"
 )
 
 // Factory holds what every command needs from the outside world, so tests can
@@ -48,7 +50,7 @@ offline and in CI.`,
   convctl demo
 
   # Why was my token rejected?
-  convctl token inspect --secret-env TWILIO_API_SECRET "$TOKEN"
+  convctl token inspect --secret-env TWILIO_API_SECRET --token-env TOKEN
 
   # Open a real connection and log every frame
   convctl connect --debug --token-url https://example.com/token
@@ -91,7 +93,7 @@ offline and in CI.`,
 
 // flagError words every flag error one way, as a usage error (exit 2).
 func flagError(cmd *cobra.Command, err error) error {
-	return usageErrorf("%v\nRun '%s --help' for usage.", err, cmd.CommandPath())
+	return usageErrorf("%v\nRun '%s --help' for usage.", safeFlagError(err), cmd.CommandPath())
 }
 
 // noArgs rejects positional arguments as a usage error (exit 2), naming a
@@ -99,6 +101,9 @@ func flagError(cmd *cobra.Command, err error) error {
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
+	}
+	if kind := debuglog.Sensitive(args[0]); kind != "" {
+		return usageErrorf("%s takes no argument here: %s.\n%s", cmd.CommandPath(), hiddenValue(kind), pastedTokenAdvice)
 	}
 	msg := "unknown command " + `"` + args[0] + `"` + " for " + `"` + cmd.CommandPath() + `"`
 	if cmd.SuggestionsMinimumDistance <= 0 {
@@ -109,6 +114,9 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	}
 	return usageErrorf("%s\nRun '%s --help' for usage.", msg, cmd.CommandPath())
 }
+
+// pastedTokenAdvice follows an error about a token given where none belongs.
+const pastedTokenAdvice = "To inspect a token: convctl token inspect --token-env NAME (or --token-file PATH, or - to read stdin); a token as an argument is visible to every user in ps."
 
 // maxArgs is cobra.MaximumNArgs with exit code 2.
 func maxArgs(n int) cobra.PositionalArgs {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,6 +31,9 @@ type ServeOptions struct {
 	Debug    bool
 	LogJSON  bool
 	Server   emulator.Config // faults and timings; Secret and Logger are set by runServe
+	TLS      *tls.Config     // serve wss:// (nil: ws://)
+	TLSCAOut string          // write TLSCA here once listening
+	TLSCA    []byte          // the throwaway CA's certificate (PEM), with --tls
 
 	web serveWebFlags
 	// listen opens the listener; nil: TCP on Addr. Tests bind loopback
@@ -55,6 +60,7 @@ func NewCmdServe(f *Factory, runF func(context.Context, *ServeOptions) error) *c
 	opts := &ServeOptions{IO: f.IO}
 	var (
 		sf        secretFlags
+		tf        serveTLSFlags
 		product   string
 		logFormat string
 	)
@@ -73,7 +79,12 @@ unless an update with a later token came first. Every upstream request (such
 as the Conversations client's Configuration fetch) is answered with HTTP 404,
 so the SDK fails that request quickly instead of waiting.
 
-The first line on stdout is the ws:// URL; logs go to stderr (every frame,
+With --tls it serves wss:// with a throwaway CA and a certificate for
+localhost, 127.0.0.1, ::1 and each --tls-name; --tls-ca-out writes the CA
+certificate for clients to trust (convctl connect --ca-file, Node's
+NODE_EXTRA_CA_CERTS). --tls-cert and --tls-key serve a certificate you have.
+
+The first line on stdout is the ws:// (or wss://) URL; logs go to stderr (every frame,
 tokens redacted, with --debug). The control API on the same port
 (docs/control-api.md) makes the server act on demand: list connections, push
 token_about_to_expire, close with 410, 401 or 308, or cut a connection, and
@@ -109,6 +120,10 @@ run, so a client that reconnects finds a healthy server.`,
   # Cut the first connection after 2 s, refuse the next two upgrades with 503
   convctl serve --secret-env TWILIO_API_SECRET --drop-after 2s --refuse-upgrades 2
 
+  # wss:// offline: a throwaway CA, trusted by the client
+  convctl serve --secret-env TWILIO_API_SECRET --tls --tls-ca-out ca.pem --addr 127.0.0.1:4567 &
+  convctl connect --url wss://127.0.0.1:4567/v3/wsconnect --ca-file ca.pem --token-env TOKEN
+
   # Deny every init as Twilio does a bad signature
   convctl serve --secret-env TWILIO_API_SECRET --deny 20107
 
@@ -125,6 +140,11 @@ run, so a client that reconnects finds a healthy server.`,
 			if err := opts.validate(cmd); err != nil {
 				return err
 			}
+			var err error
+			if opts.TLS, opts.TLSCA, err = tf.config(cmd); err != nil {
+				return err
+			}
+			opts.TLSCAOut = tf.caOutFile
 			switch {
 			case opts.NoVerify && sf.given():
 				return conflictError("no-verify", "secret-env or --secret-file", "--no-verify accepts any signature; pick one")
@@ -163,6 +183,7 @@ run, so a client that reconnects finds a healthy server.`,
 	fl.DurationVar(&opts.Server.PingInterval, "ping-interval", emulator.DefaultPingInterval, "ping every connection this often; one silent for twice as long is closed")
 	fl.DurationVar(&opts.Server.InitTimeout, "init-timeout", emulator.DefaultInitTimeout, "close a connection (WebSocket 1008) that sends no init this long after the upgrade; 0: never")
 	fl.IntVar(&opts.Server.MaxConns, "max-conns", 0, "answer HTTP 503 to upgrades while `N` WebSocket connections are open (0: the open-file limit less a tenth); the control API stays reachable")
+	tf.register(cmd)
 	fl.BoolVar(&opts.Debug, "debug", false, "log every frame (tokens redacted) and every decision on stderr")
 	enumFlag(cmd, &logFormat, "log-format", "", "text", []string{"text", "json"}, "stderr log format")
 	opts.web.register(fl)
@@ -223,10 +244,10 @@ func (o *ServeOptions) validate(cmd *cobra.Command) error {
 func checkListenAddr(addr string) error {
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return usageErrorf("--addr %q: want HOST:PORT, e.g. 127.0.0.1:4567 (%v)", addr, err)
+		return badAddr(addr, err)
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil && port != "" {
-		return usageErrorf("--addr %q: port %q is not a number from 0 to 65535 (0: any free port)", addr, port)
+		return usageErrorf("--addr %s: port %s is not a number from 0 to 65535 (0: any free port)", safeFlagValue(addr), safeFlagValue(port))
 	}
 	return nil
 }
@@ -273,11 +294,25 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		IdleTimeout:       time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	url := wsURL(ln.Addr())
+	base := httpBase(ln.Addr())
+	if opts.TLSCAOut != "" && opts.TLSCA != nil {
+		// Only now that it listens: a serve that cannot bind must not
+		// replace the CA of the one holding the port.
+		if err := writeFileAtomic(opts.TLSCAOut, opts.TLSCA); err != nil {
+			_ = ln.Close()
+			return asUsage(fmt.Errorf("--tls-ca-out: %w", err))
+		}
+	}
+	if opts.TLS != nil {
+		hs.TLSConfig = opts.TLS
+		ln = tls.NewListener(ln, opts.TLS)
+		url = "wss" + strings.TrimPrefix(url, "ws")
+		base = "https" + strings.TrimPrefix(base, "http")
+	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
-	url := wsURL(ln.Addr())
-	base := httpBase(ln.Addr())
 	attrs := []any{"url", url, "dashboard", base + "/", "control", base + "/control/"}
 	if web.TokenEndpoint != nil {
 		attrs = append(attrs, "token_endpoint", base+"/token?identity=NAME")

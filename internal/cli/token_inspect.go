@@ -57,19 +57,21 @@ The signature is verified only when the API Key secret is given with
 
 The token comes from the TOKEN argument, - (stdin), --token-file, --token-env,
 --token-cmd or --token-url; with none of these and something piped in, from stdin.
+Prefer --token-env, --token-file or -: an argument is visible to every user of
+the machine (ps, /proc) and stays in the shell's history.
 
 With --batch, tokens are read one a line from stdin (or --token-file) and one
 JSON report a line is written, in input order, judged on every core.
 
 Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or input error.`,
 		Example: `  # Why was my token rejected? Verify the signature too
-  convctl token inspect --secret-env TWILIO_API_SECRET "$TOKEN"
+  convctl token inspect --secret-env TWILIO_API_SECRET --token-env TOKEN
 
   # Will it still have 10 minutes left at noon (UTC)?
-  convctl token inspect --at 2026-11-25T12:00:00Z --min-remaining 10m "$TOKEN"
+  convctl token inspect --at 2026-11-25T12:00:00Z --min-remaining 10m --token-file token.jwt
 
   # Judge it for a Sync client, as JSON for a script
-  convctl token inspect --product sync -o json "$TOKEN"
+  convctl token inspect --product sync -o json - < token.jwt
 
   # Straight from your token endpoint, as the app fetches it
   convctl token inspect --token-url "$TOKEN_URL" --token-field token
@@ -91,7 +93,7 @@ Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or input error.`,
 			if at != "" {
 				t, err := parseTimeFlag(at)
 				if err != nil {
-					return usageErrorf("--at %q: %v", at, err)
+					return usageErrorf("--at %s: %v", safeFlagValue(at), err)
 				}
 				opts.At = t
 			}
@@ -118,7 +120,7 @@ Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or input error.`,
 				case tokens.file != "":
 					file, err := os.Open(tokens.file)
 					if err != nil {
-						return usageErrorf("--token-file %s: %v", tokens.file, errors.Unwrap(err))
+						return usageErrorf("--token-file %s: %v", safeFlagText(tokens.file), errors.Unwrap(err))
 					}
 					defer file.Close()
 					opts.BatchIn = file

@@ -77,14 +77,14 @@ comes from --secret-env or --secret-file, never from a flag value.`,
 			if iat != "" {
 				t, err := parseTimeFlag(iat)
 				if err != nil {
-					return usageErrorf("--issued-at %q: %v", iat, err)
+					return usageErrorf("--issued-at %s: %v", safeFlagValue(iat), err)
 				}
 				opts.IssuedAt = t
 			}
 			if nbf != "" {
 				t, err := parseTimeFlag(nbf)
 				if err != nil {
-					return usageErrorf("--nbf %q: %v", nbf, err)
+					return usageErrorf("--nbf %s: %v", safeFlagValue(nbf), err)
 				}
 				m.NotBefore = t
 			}

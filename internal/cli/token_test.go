@@ -440,13 +440,43 @@ func TestInspectBatch(t *testing.T) {
 	if _, err := runBatch(strings.Repeat(conv.Token+"\n", 3), 0); err != nil {
 		t.Errorf("all valid: %v", err)
 	}
-	// A line too long to be a token: exit 2, after the reports before it.
-	out, err = runBatch(conv.Token+"\n"+strings.Repeat("x", tokensource.MaxSize+10)+"\n", 0)
-	if exitCodeOf(err) != exitUsage || !strings.Contains(err.Error(), "line 2 is longer than") {
-		t.Errorf("long line: %v", err)
-	}
-	if bytes.Count(out, []byte("\n")) != 1 {
-		t.Errorf("the report before the long line is missing: %q", out)
+	// A line too long to be a token is judged as a malformed line and the
+	// batch goes on (exit 1: a token was invalid), with and without its
+	// newline, whatever the size.
+	for _, long := range []int{tokensource.MaxSize + 10, 3*tokensource.MaxSize + 1, 200 << 10} {
+		for _, nl := range []string{"\n", ""} {
+			in := conv.Token + "\n" + strings.Repeat("x", long) + nl
+			if nl != "" {
+				in += conv.Token + "\n"
+			}
+			out, err = runBatch(in, 0)
+			reports := strings.Split(strings.TrimSpace(string(out)), "\n")
+			wantLines := 3
+			if nl == "" {
+				wantLines = 2
+			}
+			if long <= tokensource.MaxSize {
+				if exitCodeOf(err) != exitFailed || len(reports) != wantLines {
+					t.Errorf("a %d-byte line: exit %d, %d reports", long, exitCodeOf(err), len(reports))
+				}
+				continue
+			}
+			if exitCodeOf(err) != exitFailed || len(reports) != wantLines {
+				t.Fatalf("a %d-byte line: exit %d (%v), %d reports:\n%.300s", long, exitCodeOf(err), err, len(reports), out)
+			}
+			var r struct {
+				Line     int
+				Valid    bool
+				Findings []inspect.Finding
+			}
+			if err := json.Unmarshal([]byte(reports[1]), &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Line != 2 || r.Valid || len(r.Findings) != 1 || r.Findings[0].Code != inspect.CodeMalformed ||
+				!strings.Contains(r.Findings[0].Message, "line is "+strconv.Itoa(long)+" bytes, over the") {
+				t.Errorf("a %d-byte line is reported as %+v", long, r)
+			}
+		}
 	}
 }
 
@@ -667,6 +697,7 @@ func TestTokenHelpExamples(t *testing.T) {
 	}
 	os.WriteFile("secret.txt", []byte(secret+"\n"), 0o600)
 	os.WriteFile("tokens.txt", []byte(tok+"\n"+tok+"\n"), 0o600)
+	os.WriteFile("token.jwt", []byte(tok+"\n"), 0o600)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"token": %q}`, tok)
 	}))

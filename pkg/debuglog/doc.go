@@ -15,9 +15,11 @@
 // through slog.LogValuer (and fmt.Stringer), which protects them under any
 // handler; and this handler passes every string it prints through RedactJWTs,
 // so a token that reached a log call as a plain string or inside a raw frame
-// still loses its signature. Only JWTs whose header encodes to "eyJ" (a JSON
-// object whose first key starts with a letter, which is how every JWT library
-// writes it) are recognised.
+// still loses its signature. JWTs are recognised by structure, not by the
+// usual "eyJ" prefix: two base64url parts that decode to JSON objects (a
+// pretty-printed header, "ewog…", included) and a third; and the value of
+// every JSON "token" member (a Twilsock init or update frame) loses its part
+// after the last dot whatever it looks like.
 //
 // The package never touches global state (not slog.SetDefault, not
 // color.NoColor): callers build a *slog.Logger and pass it down. A handler and

@@ -29,8 +29,13 @@ const (
 )
 
 var (
-	tok1, sig1 = makeJWT(twilioHeader, twilioPayload, "secret-one")
-	tok2, sig2 = makeJWT(twilioHeader, strings.Replace(twilioPayload, "alice", "bob", 1), "secret-two")
+	// prettyTok's header is pretty-printed, so it encodes to "ewog…", not
+	// "eyJ…": valid, and accepted by serve.
+	prettyTok, prettySig = makeJWT("{\n  \"alg\": \"HS256\",\n  \"typ\": \"JWT\",\n  \"cty\": \"twilio-fpa;v=1\"\n}", "{\n  \"sub\": \"ACxxx\"\n}", "secret-three")
+	// spacedTok's header and payload start with JSON whitespace.
+	spacedTok, spacedSig = makeJWT(" \t{\"alg\":\"HS256\"}", "\r\n{}", "secret-four")
+	tok1, sig1           = makeJWT(twilioHeader, twilioPayload, "secret-one")
+	tok2, sig2           = makeJWT(twilioHeader, strings.Replace(twilioPayload, "alice", "bob", 1), "secret-two")
 )
 
 func headerPayload(tok string) string { return tok[:strings.LastIndexByte(tok, '.')] }
@@ -57,6 +62,14 @@ func TestRedactJWTs(t *testing.T) {
 		{"standard base64 signature", "eyJa.eyJb.ab+cd/ef==", "eyJa.eyJb.<redacted>"},
 		{"fragment before token", "eyJx." + tok1, "eyJx." + strings.SplitN(tok1, ".", 2)[0] + ".<redacted>"},
 		{"extra part after signature", tok1 + ".more", hp1 + ".<redacted>"},
+		{"pretty-printed header (ewog…)", "token=" + prettyTok + " ok", "token=" + headerPayload(prettyTok) + ".<redacted> ok"},
+		{"whitespace before the braces", spacedTok, headerPayload(spacedTok) + ".<redacted>"},
+		{"host names stay", "dial wss://tsock.us1.twilio.com:443 via proxy.example.com.au", "dial wss://tsock.us1.twilio.com:443 via proxy.example.com.au"},
+		{"version numbers stay", `{"ver":"1.0.2","ip":"127.0.0.1"}`, `{"ver":"1.0.2","ip":"127.0.0.1"}`},
+		{"token field, not a JWT", `{"method":"update","token" : "abc.def.ghi","id":"TM1"}`, `{"method":"update","token" : "abc.def.<redacted>","id":"TM1"}`},
+		{"token field without dots", `{"token":"opaque-credential"}`, `{"token":"<redacted>"}`},
+		{"token field empty or null", `{"token":"","t2":{"token":null}}`, `{"token":"","t2":{"token":null}}`},
+		{"continuation_token is not the token", `{"continuation_token":"cnQ1NzM0"}`, `{"continuation_token":"cnQ1NzM0"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,6 +84,16 @@ func TestRedactJWTs(t *testing.T) {
 	}
 }
 
+func TestRedactJWTsUnusualHeaders(t *testing.T) {
+	for _, tc := range []struct{ tok, sig string }{{prettyTok, prettySig}, {spacedTok, spacedSig}} {
+		for _, in := range []string{tc.tok, "x=" + tc.tok + "&y", `{"token":"` + tc.tok + `"}`, "Bearer " + tc.tok + "\r\n"} {
+			if out := RedactJWTs(in); strings.Contains(out, tc.sig) {
+				t.Errorf("RedactJWTs(%q) = %q keeps the signature", in, out)
+			}
+		}
+	}
+}
+
 func TestRedactJWTsNoAllocWithoutToken(t *testing.T) {
 	s := strings.Repeat(`{"method":"reply","id":"TM1","status":{"code":200,"status":"OK"}}`, 4)
 	if n := testing.AllocsPerRun(100, func() { _ = RedactJWTs(s) }); n != 0 {
@@ -82,7 +105,7 @@ func TestRedactJWTsNoAllocWithoutToken(t *testing.T) {
 // built from the characters most likely to confuse a scanner.
 func TestRedactJWTsNeverLeaks(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	alphabet := []string{"a", "Z", "0", "-", "_", ".", "+", "/", "=", "eyJ", "\"", ":", " ", "\n", "é", "eyJx.", tok2[:10]}
+	alphabet := []string{"a", "Z", "0", "-", "_", ".", "+", "/", "=", "eyJ", "\"", ":", " ", "\n", "é", "eyJx.", tok2[:10], "ewog", "ICAg", prettyTok[:12] + "."}
 	noise := func() string {
 		var b strings.Builder
 		for range r.IntN(6) {
@@ -91,7 +114,11 @@ func TestRedactJWTsNeverLeaks(t *testing.T) {
 		return b.String()
 	}
 	for i := range 5000 {
-		tok, sig := makeJWT(twilioHeader, fmt.Sprintf(`{"n":%d}`, i), "s")
+		header := twilioHeader
+		if i%2 == 1 {
+			header = "{\n  \"alg\": \"HS256\"\n}"
+		}
+		tok, sig := makeJWT(header, fmt.Sprintf(`{"n":%d}`, i), "s")
 		parts := []string{noise(), tok, noise()}
 		if i%3 == 0 {
 			other, sig2 := makeJWT(`{"alg":"HS512"}`, `{}`, fmt.Sprint(i))
@@ -115,6 +142,8 @@ func FuzzRedactJWTs(f *testing.F) {
 	f.Add("Bearer ", `{"alg":"none"}`, `{"sub":"x"}`, "\r\n")
 	f.Add("+/=", "{", "", "eyJ")
 	f.Add(tok1, "", "x", tok2)
+	f.Add("token=", "{\n  \"alg\": \"HS256\"\n}", "{\n}", " ")
+	f.Add(`{"token":"`, " {", "\t{", `"}`)
 	f.Fuzz(func(t *testing.T, prefix, header, payload, suffix string) {
 		// Arbitrary text: no panic, idempotent, and nothing left that a
 		// second pass would redact.
@@ -123,11 +152,14 @@ func FuzzRedactJWTs(f *testing.F) {
 			t.Fatalf("not idempotent: %q -> %q", out, again)
 		}
 
-		// A well-formed JWT anywhere in arbitrary text loses its signature.
-		// Headers must encode to "eyJ…": a JSON object whose first key starts
-		// with a letter, as every JWT library writes it.
-		if !strings.HasPrefix(base64.RawURLEncoding.EncodeToString([]byte(header)), "eyJ") {
-			header = `{"a` + header
+		// A well-formed JWT anywhere in arbitrary text loses its signature,
+		// whatever the layout of its header and payload, as long as each is
+		// a JSON object (the payload may also be empty).
+		if !objectStart(base64.RawURLEncoding.EncodeToString([]byte(header))) {
+			header = "{" + header
+		}
+		if payload != "" && !objectStart(base64.RawURLEncoding.EncodeToString([]byte(payload))) {
+			payload = "{" + payload
 		}
 		tok, sig := makeJWT(header, payload, prefix+suffix)
 		in := prefix + tok + suffix
@@ -152,6 +184,7 @@ func TestToken(t *testing.T) {
 		want string
 	}{
 		{"jwt", Token(tok1), hp + ".<redacted>"},
+		{"pretty-printed header", Token(prettyTok), headerPayload(prettyTok) + ".<redacted>"},
 		{"empty", "", ""},
 		{"unsigned", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."},
 		{"not a jwt is hidden", "my-api-key-secret", "[REDACTED: not a JWT, 17 bytes]"},
@@ -196,6 +229,20 @@ var redactInputs = []struct{ name, s string }{
 }
 
 var sink string
+
+// BenchmarkRedactJWTsPretty is a frame carrying a token whose header is
+// pretty-printed (ewog…), which a prefix scan for eyJ would miss.
+func BenchmarkRedactJWTsPretty(b *testing.B) {
+	in := strings.Replace(redactInputs[0].s, tok1, prettyTok, 1)
+	if out := RedactJWTs(in); strings.Contains(out, prettySig) {
+		b.Fatalf("signature leaked: %s", out)
+	}
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		sink = RedactJWTs(in)
+	}
+}
 
 func BenchmarkRedactJWTs(b *testing.B) {
 	for _, in := range redactInputs {

@@ -8,6 +8,18 @@
 // SID where the Conversations Service SID belongs, a TTL in milliseconds, a
 // clock running ahead) and never contain the secret or the signature.
 //
+// Tokens that parsers read differently are findings too, errors where they
+// touch security: a repeated claim (duplicate_claim, 20101: error for iss,
+// sub, iat, nbf, exp, grants and the members of grants, warning for jti; the
+// report judges the last value, as encoding/json does), a repeated header
+// parameter (duplicate_header, 20102), a crit header (crit_unsupported, 20102:
+// Twilio implements no JWS extension, and RFC 7515 says to reject what one
+// does not understand), and an HS256 or HS512 signature whose last character
+// sets the bits base64 leaves unused (noncanonical_signature, 20107: it
+// decodes to the right MAC, but is not the text that was minted). Twilio does
+// not document its answer to these; the codes are what a strict verifier
+// would answer (docs/troubleshooting.md, "Ambiguous tokens").
+//
 // Mint writes the same tokens, byte for byte, as Twilio's Node helper library;
 // the tests compare against tokens that library minted (testdata/tokens).
 //

@@ -70,6 +70,9 @@ func FuzzInspectClaims(f *testing.F) {
 	}
 	f.Add([]byte(`{"alg":"HS512","typ":"JWT","cty":"twilio-fpa;v=1","twr":"ie1"}`), []byte(`{"iss":"SK","sub":"AC","exp":1.5e9,"iat":1e12,"grants":{"identity":"\u00e9","chat":{"service_sid":"IS\u0030"},"voice":{"incoming":{"allow":1},"outgoing":[]}}}`))
 	f.Add([]byte(`{"alg":"HS256"}`), []byte(`{"exp":-0.5,"nbf":1E3,"iat":0e0,"grants":{"identity":"a","video":{"room":null}}}`))
+	// Ambiguous tokens (issue 9, item 8): repeated keys, crit, huge times.
+	f.Add([]byte(`{"alg":"none","alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1","crit":["x"],"x":1}`), []byte(`{"iss":"SK","iss":"SK","exp":1764064700,"exp":1764068400,"grants":{"identity":"alice","identity":"admin","chat":{},"chat":1}}`))
+	f.Add([]byte(`{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1","crit":"x","crit":[]}`), []byte(`{"jti":"a","jti":"b","exp":1e400,"iat":-1e20,"nbf":1e15}`))
 	in := NewInspector(WithSecret(fuzzSecret), WithAt(testAt), WithProduct(ProductAny), WithMinRemaining(time.Hour))
 	f.Fuzz(func(t *testing.T, header, payload []byte) {
 		tok := signRaw(string(header), string(payload), testSecret, "HS256")

@@ -122,7 +122,7 @@ func (j *judge) run(token string) {
 	if strings.IndexByte(token, '\n') >= 0 || strings.IndexByte(token, '\r') >= 0 {
 		j.add(SeverityError, CodeMalformed, TwilioInvalidToken,
 			"token contains a line break",
-			"the token was probably wrapped when copied: join the lines, or read it with --token-file")
+			"the token was probably wrapped when copied: join the lines, or read it from a file")
 		return
 	}
 	hseg, pseg, sseg := token[:d1], token[d1+1:d2], token[d2+1:]
@@ -156,6 +156,10 @@ func (j *judge) run(token string) {
 	sigOK := signatureShapeOK(sseg)
 	if !sigOK {
 		j.add(SeverityError, CodeMalformed, TwilioInvalidToken, "signature is not base64url", base64Hint)
+	} else if (len(sseg) == 43 || len(sseg) == 86) && !canonicalBase64(sseg) { // an HS256 or HS512 MAC; HS384's has no unused bits
+		j.add(SeverityError, CodeNoncanonicalSignature, TwilioInvalidSignature,
+			"signature is not canonical base64url: its last character sets bits that decode to nothing, so it decodes to the same bytes as the minted signature but is not the same text",
+			"use the token exactly as it was minted; verifiers that compare the encoded signature (jsonwebtoken, the JWT library of Twilio's Node helper, does) refuse an altered one")
 	}
 
 	if j.headerOK {
@@ -169,27 +173,66 @@ func (j *judge) run(token string) {
 	}
 }
 
-// checkHeader applies the 20102 rules: HMAC alg, typ JWT, cty twilio-fpa;v=1.
+// Header parameters the rules read, as indexes into an array of values
+// (an array indexed directly, not pointers to fields, so that the values,
+// which point into the judge's documents, stay on the stack).
+const (
+	hdrAlg = iota
+	hdrTyp
+	hdrCty
+	hdrTwr
+	hdrCrit
+	hdrCount
+)
+
+func headerIndex(key string) int {
+	switch key {
+	case "alg":
+		return hdrAlg
+	case "typ":
+		return hdrTyp
+	case "cty":
+		return hdrCty
+	case "twr":
+		return hdrTwr
+	case "crit":
+		return hdrCrit
+	}
+	return -1
+}
+
+// checkHeader applies the 20102 rules: HMAC alg, typ JWT, cty twilio-fpa;v=1,
+// a string twr, no crit, each parameter once. Each rule is its own function,
+// as golang-jwt's validator splits its checks.
 func (j *judge) checkHeader() {
-	var alg, typ, cty, twr jsonValue
+	var h [hdrCount]jsonValue
+	var reported [hdrCount]bool
 	m := j.hdoc.root().members()
 	for {
 		k, v, ok := m.next()
 		if !ok {
 			break
 		}
-		switch k {
-		case "alg":
-			alg = v
-		case "typ":
-			typ = v
-		case "cty":
-			cty = v
-		case "twr":
-			twr = v
+		i := headerIndex(k)
+		if i < 0 {
+			continue
 		}
+		if h[i].present() && !reported[i] {
+			reported[i] = true
+			j.add(SeverityError, CodeDuplicateHeader, TwilioInvalidHeader,
+				"header "+k+" appears more than once ("+shortValue(h[i])+", then "+shortValue(v)+"): JSON parsers disagree on which counts, so verifiers can read different headers; this report judges the last",
+				"write each header parameter once; JSON libraries never repeat a key, so the token was built by hand or altered")
+		}
+		h[i] = v // the last one wins, as in encoding/json and JSON.parse
 	}
+	j.checkAlg(h[hdrAlg])
+	j.checkTyp(h[hdrTyp])
+	j.checkCty(h[hdrCty])
+	j.checkRegion(h[hdrTwr])
+	j.checkCrit(h[hdrCrit])
+}
 
+func (j *judge) checkAlg(alg jsonValue) {
 	switch a, isStr := alg.str(); {
 	case !alg.present():
 		j.add(SeverityError, CodeBadHeader, TwilioInvalidHeader, "header has no alg",
@@ -216,7 +259,9 @@ func (j *judge) checkHeader() {
 		j.add(SeverityError, CodeBadHeader, TwilioInvalidHeader, "alg "+quote(a)+" is not an algorithm Twilio accepts",
 			"set \"alg\":\"HS256\"")
 	}
+}
 
+func (j *judge) checkTyp(typ jsonValue) {
 	switch t, isStr := typ.str(); {
 	case !typ.present():
 		j.add(SeverityError, CodeBadHeader, TwilioInvalidHeader, "header has no typ; Twilio requires \"JWT\"",
@@ -225,24 +270,63 @@ func (j *judge) checkHeader() {
 		j.add(SeverityError, CodeBadHeader, TwilioInvalidHeader, "header typ is "+describe(typ)+"; Twilio requires \"JWT\"",
 			"set \"typ\":\"JWT\" in the header")
 	}
+}
 
+func (j *judge) checkCty(cty jsonValue) {
 	switch c, isStr := cty.str(); {
 	case !cty.present():
 		j.add(SeverityError, CodeBadHeader, TwilioInvalidHeader, "header has no cty; Twilio requires \"twilio-fpa;v=1\"",
-			"generic JWT libraries leave cty out: mint with Twilio's helper library (AccessToken) or `convctl token mint`, or add the header \"cty\":\"twilio-fpa;v=1\"")
+			"generic JWT libraries leave cty out: mint with Twilio's helper library (AccessToken), or add the header \"cty\":\"twilio-fpa;v=1\"")
 	case !isStr || c != "twilio-fpa;v=1":
 		j.add(SeverityError, CodeBadHeader, TwilioInvalidHeader, "header cty is "+describe(cty)+"; Twilio requires \"twilio-fpa;v=1\"",
 			"set \"cty\":\"twilio-fpa;v=1\" (exactly, no spaces)")
 	}
+}
 
-	if twr.present() {
-		if region, isStr := twr.str(); isStr {
-			j.r.Region = region
-		} else {
-			j.add(SeverityError, CodeBadHeader, TwilioInvalidHeader, "header twr (region) is "+twr.kindName()+", not a string",
-				"twr names a Twilio region such as \"us1\" or \"ie1\"; leave it out for the default region")
-		}
+func (j *judge) checkRegion(twr jsonValue) {
+	if !twr.present() {
+		return
 	}
+	if region, isStr := twr.str(); isStr {
+		j.r.Region = region
+		return
+	}
+	j.add(SeverityError, CodeBadHeader, TwilioInvalidHeader, "header twr (region) is "+twr.kindName()+", not a string",
+		"twr names a Twilio region such as \"us1\" or \"ie1\"; leave it out for the default region")
+}
+
+// checkCrit rejects any crit parameter: it lists JWS extensions a verifier
+// must understand or else reject the token (RFC 7515, section 4.1.11), and
+// Twilio's Access Tokens use none.
+func (j *judge) checkCrit(crit jsonValue) {
+	if !crit.present() {
+		return
+	}
+	msg := "header crit is " + shortValue(crit) + ": it names extensions a verifier must understand or reject the token, and Twilio implements none"
+	if crit.kind() != kindArray {
+		msg = "header crit is " + crit.kindName() + ", not a list of extension names; a verifier must reject such a header"
+	}
+	j.add(SeverityError, CodeCritUnsupported, TwilioInvalidHeader, msg,
+		"remove crit from the header: Twilio Access Tokens use no JWS extensions")
+}
+
+// shortValue shows a claim's value in a message: strings quoted (and hidden
+// when they look like a credential), other values as their JSON text, cut.
+func shortValue(v jsonValue) string {
+	if s, ok := v.str(); ok {
+		return quote(s)
+	}
+	switch v.kind() {
+	case kindObject:
+		return "an object"
+	case kindNone:
+		return "missing"
+	}
+	raw := v.doc.s[v.start:v.end]
+	if len(raw) > 40 {
+		return raw[:40] + "…"
+	}
+	return raw
 }
 
 // describe names a value for a message: its quoted text when a string, else its kind.
@@ -258,6 +342,7 @@ type timeClaim struct {
 	v       jsonValue
 	secs    int64
 	number  bool // present and a JSON number of sane magnitude
+	huge    bool // a JSON number too large (or too small) to be any time: 1e400, 1e20
 	inRange bool // representable as an RFC 3339 time (years 0001-9999)
 }
 
@@ -273,6 +358,7 @@ func readTime(v jsonValue) timeClaim {
 	t := timeClaim{v: v}
 	f, ok := v.number()
 	if !ok || f >= maxMagnitude || f <= -maxMagnitude {
+		t.huge = v.kind() == kindNumber
 		return t
 	}
 	t.number = true
@@ -284,31 +370,58 @@ func readTime(v jsonValue) timeClaim {
 	return t
 }
 
+// Payload members the rules read, as indexes (see hdrAlg for why).
+const (
+	clJTI = iota
+	clIss
+	clSub
+	clIat
+	clNbf
+	clExp
+	clGrants
+	clCount
+)
+
+func claimIndex(key string) int {
+	switch key {
+	case "jti":
+		return clJTI
+	case "iss":
+		return clIss
+	case "sub":
+		return clSub
+	case "iat":
+		return clIat
+	case "nbf":
+		return clNbf
+	case "exp":
+		return clExp
+	case "grants":
+		return clGrants
+	}
+	return -1
+}
+
 func (j *judge) checkPayload() {
-	var jti, iss, sub, iat, nbf, exp, grants jsonValue
+	var c [clCount]jsonValue
+	var reported [clCount]bool
 	m := j.pdoc.root().members()
 	for {
 		k, v, ok := m.next()
 		if !ok {
 			break
 		}
-		switch k {
-		case "jti":
-			jti = v
-		case "iss":
-			iss = v
-		case "sub":
-			sub = v
-		case "iat":
-			iat = v
-		case "nbf":
-			nbf = v
-		case "exp":
-			exp = v
-		case "grants":
-			grants = v
+		i := claimIndex(k)
+		if i < 0 {
+			continue
 		}
+		if c[i].present() && !reported[i] {
+			reported[i] = true
+			j.duplicateClaim(k, c[i], v, i != clJTI) // every claim read is a security claim but jti
+		}
+		c[i] = v // the last one wins, as in encoding/json and JSON.parse
 	}
+	iss, sub := c[clIss], c[clSub]
 	j.iss, j.issOK = iss.str()
 	j.sub, j.subOK = sub.str()
 	if j.issOK {
@@ -319,9 +432,25 @@ func (j *judge) checkPayload() {
 	}
 	j.checkIssuer(iss)
 	j.checkSubject(sub)
-	j.checkJTI(jti)
-	j.checkTimes(readTime(iat), readTime(nbf), readTime(exp))
-	j.checkGrants(grants)
+	j.checkJTI(c[clJTI])
+	j.checkTimes(readTime(c[clIat]), readTime(c[clNbf]), readTime(c[clExp]))
+	j.checkGrants(c[clGrants])
+}
+
+// duplicateClaim reports a payload or grants member that appears more than
+// once. Parsers disagree on which one counts (most keep the last, some the
+// first, strict ones refuse the token), so a token with a repeated security
+// claim means different things to different readers: {"identity":"alice",
+// "identity":"admin"} is alice to one and admin to another. Twilio is taken to
+// refuse it as an invalid token (20101).
+func (j *judge) duplicateClaim(key string, first, last jsonValue, security bool) {
+	msg := key + " appears more than once (" + shortValue(first) + ", then " + shortValue(last) + "): JSON parsers disagree on which counts; this report judges the last"
+	const hint = "write each claim once; JSON libraries never repeat a key, so the token was built by hand or altered"
+	if security {
+		j.add(SeverityError, CodeDuplicateClaim, TwilioInvalidToken, msg, hint)
+		return
+	}
+	j.add(SeverityWarning, CodeDuplicateClaim, 0, msg, hint)
 }
 
 func (j *judge) swapped() bool {
@@ -399,131 +528,205 @@ func (j *judge) setTime(slot int, secs int64) *time.Time {
 	return &j.r.times[slot]
 }
 
-func (j *judge) checkTimes(iat, nbf, exp timeClaim) {
-	r, now := j.r, j.now
-	nowSec := now.Unix()
-	window := j.cfg.aboutToExpire
+// times is what the time rules share: the three claims as read, and where
+// the lifetime starts (nbf when usable, else iat).
+type times struct {
+	iat, nbf, exp timeClaim
+	start         int64
+	startName     string
+	startOK       bool
+}
 
-	// Each claim on its own.
+// checkTimes applies the time rules, each its own function (as golang-jwt's
+// validator has verifyExpiresAt, verifyIssuedAt, verifyNotBefore): first
+// each claim on its own, then the lifetime, then each against the clock.
+func (j *judge) checkTimes(iat, nbf, exp timeClaim) {
+	t := times{iat: iat, nbf: nbf, exp: exp}
+	j.readIssuedAt(&t.iat)
+	j.readNotBefore(&t.nbf)
+	j.readExpiry(&t.exp)
+	j.lifetimeStart(&t)
+	j.checkLifetime(&t)
+	j.setExpiresIn(&t.exp)
+	j.setAboutToExpire(&t)
+	j.checkIssuedInFuture(&t.iat)
+	j.checkNotYetValid(&t)
+	j.checkExpiry(&t.exp)
+}
+
+// outOfRange is the message for a time claim that is a number but no time.
+func outOfRange(name string, c *timeClaim) string {
+	return name + " is " + shortValue(c.v) + ", out of range for a date: unix seconds today are about 1.8e9"
+}
+
+func (j *judge) readIssuedAt(iat *timeClaim) {
 	switch {
 	case !iat.v.present():
 		j.add(SeverityWarning, CodeBadIat, 0, "payload has no iat (issued at)",
 			"Twilio's helper libraries always write iat; without it the lifetime can only be measured from nbf")
+	case iat.huge:
+		j.add(SeverityError, CodeBadIat, TwilioInvalidToken, outOfRange("iat", iat), "write iat as unix seconds: Math.floor(Date.now() / 1000), or let the helper library set it")
 	case !iat.number:
 		j.add(SeverityError, CodeBadIat, TwilioInvalidToken, "iat is "+describe(iat.v)+"; it must be a number of unix seconds", "write iat as Math.floor(Date.now() / 1000), or let the helper library set it")
 	case !iat.inRange:
 		j.add(SeverityError, CodeBadIat, TwilioInvalidToken, "iat is out of range for a date", "iat is unix seconds, not milliseconds")
 	default:
-		r.IssuedAt = j.setTime(0, iat.secs)
+		j.r.IssuedAt = j.setTime(0, iat.secs)
 	}
+}
+
+func (j *judge) readNotBefore(nbf *timeClaim) {
 	switch {
 	case !nbf.v.present():
+	case nbf.huge:
+		j.add(SeverityError, CodeBadNbf, TwilioNotYetValid, outOfRange("nbf", nbf), "leave nbf out, or write it as unix seconds")
 	case !nbf.number:
 		j.add(SeverityError, CodeBadNbf, TwilioNotYetValid, "nbf is "+describe(nbf.v)+"; it must be a number of unix seconds", "leave nbf out, or write it as unix seconds")
 	case !nbf.inRange:
 		j.add(SeverityError, CodeBadNbf, TwilioNotYetValid, "nbf is out of range for a date", "nbf is unix seconds, not milliseconds; or leave it out")
 	default:
-		r.NotBefore = j.setTime(1, nbf.secs)
+		j.r.NotBefore = j.setTime(1, nbf.secs)
 	}
+}
+
+func (j *judge) readExpiry(exp *timeClaim) {
 	switch {
 	case !exp.v.present():
 		j.add(SeverityError, CodeBadExp, TwilioTokenExpired, "payload has no exp; Twilio requires an expiry",
 			"set a ttl in seconds (the helper libraries default to 3600 and write exp for you)")
+	case exp.huge:
+		j.add(SeverityError, CodeBadExp, TwilioTokenExpired, outOfRange("exp", exp),
+			"write exp as unix seconds: iat + ttl, with ttl at most 86400")
 	case !exp.number:
 		j.add(SeverityError, CodeBadExp, TwilioTokenExpired, "exp is "+describe(exp.v)+"; it must be a number of unix seconds",
 			"write exp as a number (iat + ttl seconds), not a string or a date")
 	case exp.inRange:
-		r.ExpiresAt = j.setTime(2, exp.secs)
+		j.r.ExpiresAt = j.setTime(2, exp.secs)
 	}
+}
 
-	// Lifetime: exp - (nbf or iat).
-	start, startName, startOK := int64(0), "", false
+// lifetimeStart picks where the lifetime is measured from: nbf, else iat.
+func (j *judge) lifetimeStart(t *times) {
 	switch {
-	case r.NotBefore != nil:
-		start, startName, startOK = nbf.secs, "nbf", true
-	case r.IssuedAt != nil:
-		start, startName, startOK = iat.secs, "iat", true
+	case j.r.NotBefore != nil:
+		t.start, t.startName, t.startOK = t.nbf.secs, "nbf", true
+	case j.r.IssuedAt != nil:
+		t.start, t.startName, t.startOK = t.iat.secs, "iat", true
 	}
-	windowSecs := int64(window / time.Second)
-	if exp.number && startOK {
-		life := exp.secs - start
-		r.ints[0] = life
-		r.LifetimeSeconds = &r.ints[0]
-		lifeD := time.Duration(life) * time.Second
-		switch {
-		case life <= 0:
-			j.add(SeverityError, CodeBadExp, TwilioTokenExpired,
-				"exp is "+human(-lifeD)+" before "+startName+": the token is never valid",
-				"exp must come after iat and nbf: exp = iat + ttl seconds")
-		case life > int64(MaxLifetime/time.Second):
-			j.tooLong(exp, life)
-		case life < windowSecs:
-			j.add(SeverityWarning, CodeShortLifetime, 0,
-				"lifetime is "+human(lifeD)+", under "+human(window)+": the SDK announces tokenAboutToExpire at once",
-				"mint tokens for longer (the helper default is 1 hour, the maximum 24 hours) and renew them on tokenAboutToExpire")
-		}
-	} else if exp.number && !exp.inRange {
-		j.tooLong(exp, 0)
-	}
+}
 
-	// Judged against the clock.
-	if exp.number {
-		in := exp.secs - nowSec
-		if now.Nanosecond() > 0 {
-			in--
-		}
-		r.ints[1] = in
-		r.ExpiresInSeconds = &r.ints[1]
-	}
-	if r.ExpiresAt != nil {
-		about := r.ExpiresAt.Add(-window)
-		if startOK && exp.secs-start < windowSecs && exp.secs > start {
-			about = time.Unix(start, 0).UTC()
-		}
-		j.r.times[3] = about
-		r.AboutToExpireAt = &j.r.times[3]
-	}
-
-	if r.IssuedAt != nil && iat.secs > nowSec {
-		ahead := time.Unix(iat.secs, 0).Sub(now)
-		j.add(SeverityWarning, CodeIssuedInFuture, 0,
-			"issued "+human(ahead)+" in the future (iat "+rfc3339(*r.IssuedAt)+"): the issuing server's clock runs ahead of this one",
-			"sync the issuing server's clock with NTP; Twilio judges nbf and exp by its own clock (with --at, judge as of a time after iat)")
-	}
-	if r.NotBefore != nil && nowSec < nbf.secs {
-		wait := time.Unix(nbf.secs, 0).Sub(now)
-		hint := "leave nbf out or set it no later than now; if the token was just minted, the issuing server's clock runs ahead: sync it with NTP"
-		if r.IssuedAt != nil && nbf.secs > iat.secs {
-			hint = "nbf is " + human(time.Duration(nbf.secs-iat.secs)*time.Second) + " after iat: the token was minted to start later; leave nbf out to use it at once"
-		}
-		j.add(SeverityError, CodeNotYetValid, TwilioNotYetValid,
-			"not valid for another "+human(wait)+" (nbf "+rfc3339(*r.NotBefore)+")", hint)
-	}
+// checkLifetime judges exp - start: never valid, over 24 hours, or shorter
+// than the about-to-expire window.
+func (j *judge) checkLifetime(t *times) {
+	exp := &t.exp
 	if !exp.number {
 		return
 	}
-	if nowSec >= exp.secs {
+	if !t.startOK {
+		if !exp.inRange {
+			j.tooLong(*exp, 0)
+		}
+		return
+	}
+	window := j.cfg.aboutToExpire
+	life := exp.secs - t.start
+	j.r.ints[0] = life
+	j.r.LifetimeSeconds = &j.r.ints[0]
+	lifeD := time.Duration(life) * time.Second
+	switch {
+	case life <= 0:
+		j.add(SeverityError, CodeBadExp, TwilioTokenExpired,
+			"exp is "+human(-lifeD)+" before "+t.startName+": the token is never valid",
+			"exp must come after iat and nbf: exp = iat + ttl seconds")
+	case life > int64(MaxLifetime/time.Second):
+		j.tooLong(*exp, life)
+	case life < int64(window/time.Second):
+		j.add(SeverityWarning, CodeShortLifetime, 0,
+			"lifetime is "+human(lifeD)+", under "+human(window)+": the SDK announces tokenAboutToExpire at once",
+			"mint tokens for longer (the helper default is 1 hour, the maximum 24 hours) and renew them on tokenAboutToExpire")
+	}
+}
+
+// setExpiresIn records whole seconds left until exp, negative once past.
+func (j *judge) setExpiresIn(exp *timeClaim) {
+	if !exp.number {
+		return
+	}
+	in := exp.secs - j.now.Unix()
+	if j.now.Nanosecond() > 0 {
+		in--
+	}
+	j.r.ints[1] = in
+	j.r.ExpiresInSeconds = &j.r.ints[1]
+}
+
+// setAboutToExpire records when the SDK fires tokenAboutToExpire: the window
+// before exp, or at once for a token shorter-lived than the window.
+func (j *judge) setAboutToExpire(t *times) {
+	if j.r.ExpiresAt == nil {
+		return
+	}
+	window := j.cfg.aboutToExpire
+	about := j.r.ExpiresAt.Add(-window)
+	if t.startOK && t.exp.secs-t.start < int64(window/time.Second) && t.exp.secs > t.start {
+		about = time.Unix(t.start, 0).UTC()
+	}
+	j.r.times[3] = about
+	j.r.AboutToExpireAt = &j.r.times[3]
+}
+
+func (j *judge) checkIssuedInFuture(iat *timeClaim) {
+	if j.r.IssuedAt == nil || iat.secs <= j.now.Unix() {
+		return
+	}
+	ahead := time.Unix(iat.secs, 0).Sub(j.now)
+	j.add(SeverityWarning, CodeIssuedInFuture, 0,
+		"issued "+human(ahead)+" in the future (iat "+rfc3339(*j.r.IssuedAt)+"): the issuing server's clock runs ahead of this one",
+		"sync the issuing server's clock with NTP; Twilio judges nbf and exp by its own clock (or judge the token as of a time after iat)")
+}
+
+func (j *judge) checkNotYetValid(t *times) {
+	if j.r.NotBefore == nil || j.now.Unix() >= t.nbf.secs {
+		return
+	}
+	wait := time.Unix(t.nbf.secs, 0).Sub(j.now)
+	hint := "leave nbf out or set it no later than now; if the token was just minted, the issuing server's clock runs ahead: sync it with NTP"
+	if j.r.IssuedAt != nil && t.nbf.secs > t.iat.secs {
+		hint = "nbf is " + human(time.Duration(t.nbf.secs-t.iat.secs)*time.Second) + " after iat: the token was minted to start later; leave nbf out to use it at once"
+	}
+	j.add(SeverityError, CodeNotYetValid, TwilioNotYetValid,
+		"not valid for another "+human(wait)+" (nbf "+rfc3339(*j.r.NotBefore)+")", hint)
+}
+
+// checkExpiry judges exp against the clock: expired, or expiring inside the
+// required minimum or the about-to-expire window.
+func (j *judge) checkExpiry(exp *timeClaim) {
+	if !exp.number {
+		return
+	}
+	now := j.now
+	if now.Unix() >= exp.secs {
 		ago := now.Sub(time.Unix(exp.secs, 0))
 		msg := "token expired " + human(ago) + " ago"
-		if r.ExpiresAt != nil {
-			msg += " (exp " + rfc3339(*r.ExpiresAt) + ")"
+		if j.r.ExpiresAt != nil {
+			msg += " (exp " + rfc3339(*j.r.ExpiresAt) + ")"
 		}
 		j.add(SeverityError, CodeExpired, TwilioTokenExpired, msg,
 			"mint a new token and renew before exp (on tokenAboutToExpire); if fresh tokens arrive expired, check the issuing server's clock")
 		return
 	}
-	if r.ExpiresAt == nil {
+	if j.r.ExpiresAt == nil {
 		return
 	}
-	left := r.ExpiresAt.Sub(now)
+	left := j.r.ExpiresAt.Sub(now)
 	switch {
 	case j.cfg.minRemaining > 0 && left < j.cfg.minRemaining:
 		j.add(SeverityError, CodeExpiresSoon, 0,
 			"expires in "+human(left)+", less than the "+human(j.cfg.minRemaining)+" required",
 			"mint a fresh token before starting; a client renews on tokenAboutToExpire")
-	case !now.Before(*r.AboutToExpireAt):
+	case !now.Before(*j.r.AboutToExpireAt):
 		j.add(SeverityWarning, CodeExpiresSoon, 0,
-			"expires in "+human(left)+": inside the final "+human(window)+", where the SDK fires tokenAboutToExpire",
+			"expires in "+human(left)+": inside the final "+human(j.cfg.aboutToExpire)+", where the SDK fires tokenAboutToExpire",
 			"the client should call updateToken with a fresh token now")
 	}
 }
@@ -558,47 +761,104 @@ const (
 	grantLegacyChat = "ip_messaging"
 )
 
+// grantSet holds the members of grants the rules read.
+type grantSet struct {
+	identity, chat, sync, voice, video, legacy jsonValue
+}
+
+// Members of grants the rules read, as indexes (see hdrAlg for why).
+const (
+	grIdentity = iota
+	grChat
+	grSync
+	grVoice
+	grVideo
+	grLegacy
+	grCount
+)
+
+func grantIndex(key string) int {
+	switch key {
+	case "identity":
+		return grIdentity
+	case grantChat:
+		return grChat
+	case grantSync:
+		return grSync
+	case grantVoice:
+		return grVoice
+	case grantVideo:
+		return grVideo
+	case grantLegacyChat:
+		return grLegacy
+	}
+	return -1
+}
+
+const identityHint = "pass identity in AccessToken's options (the helper requires it); Conversations uses it as the user's name"
+
+// checkGrants applies the 20106 rules, each its own function: grants is an
+// object, identity is a non-empty string, each grant is well formed, and the
+// product's grant is there.
 func (j *judge) checkGrants(grants jsonValue) {
-	const identityHint = "pass identity in AccessToken's options (the helper requires it); Conversations uses it as the user's name"
-	if !grants.present() {
+	if !j.checkGrantsObject(grants) {
+		return
+	}
+	g := j.readGrants(grants)
+	j.checkIdentity(g.identity)
+	j.checkGrantKinds(&g)
+	product := j.cfg.product
+	j.checkChat(g.chat, product == ProductConversations)
+	j.checkSync(g.sync)
+	j.checkVoice(g.voice, product == ProductVoice)
+	j.checkVideo(g.video)
+	j.checkProductGrant(product, g.legacy)
+}
+
+// checkGrantsObject reports a missing or non-object grants claim (and the
+// identity that then cannot be there); it returns whether grants is usable.
+func (j *judge) checkGrantsObject(grants jsonValue) bool {
+	switch {
+	case !grants.present():
 		j.add(SeverityError, CodeMissingGrant, TwilioInvalidGrants, "payload has no grants",
 			"add a grant for the product: new ChatGrant({serviceSid: 'IS…'}) for Conversations")
-		j.add(SeverityError, CodeMissingIdentity, TwilioInvalidGrants, "no identity: it lives in grants.identity", identityHint)
-		return
-	}
-	if grants.kind() != kindObject {
+	case grants.kind() != kindObject:
 		j.add(SeverityError, CodeBadGrant, TwilioInvalidGrants, "grants is "+grants.kindName()+"; it must be an object",
 			"grants is an object: {\"identity\": \"alice\", \"chat\": {\"service_sid\": \"IS…\"}}")
-		j.add(SeverityError, CodeMissingIdentity, TwilioInvalidGrants, "no identity: it lives in grants.identity", identityHint)
-		return
+	default:
+		return true
 	}
-	var identity, chat, sync, voice, video, legacy jsonValue
+	j.add(SeverityError, CodeMissingIdentity, TwilioInvalidGrants, "no identity: it lives in grants.identity", identityHint)
+	return false
+}
+
+// readGrants walks grants once: it keeps the members the rules read (the
+// last of a repeated one, reporting the repeat), and lists the grant keys in
+// the report in document order.
+func (j *judge) readGrants(grants jsonValue) grantSet {
+	var g [grCount]jsonValue
+	var reported [grCount]bool
 	m := grants.members()
 	for {
 		k, v, ok := m.next()
 		if !ok {
 			break
 		}
-		switch k {
-		case "identity":
-			identity = v
-			continue
-		case grantChat:
-			chat = v
-		case grantSync:
-			sync = v
-		case grantVoice:
-			voice = v
-		case grantVideo:
-			video = v
-		case grantLegacyChat:
-			legacy = v
+		if i := grantIndex(k); i >= 0 {
+			if g[i].present() && !reported[i] {
+				reported[i] = true
+				j.duplicateClaim("grants."+k, g[i], v, true)
+			}
+			g[i] = v
 		}
-		if !slices.Contains(j.r.Grants, k) {
+		if k != "identity" && !slices.Contains(j.r.Grants, k) {
 			j.r.Grants = append(j.r.Grants, k)
 		}
 	}
+	return grantSet{identity: g[grIdentity], chat: g[grChat], sync: g[grSync], voice: g[grVoice], video: g[grVideo], legacy: g[grLegacy]}
+}
 
+func (j *judge) checkIdentity(identity jsonValue) {
 	id, ok := identity.str()
 	switch {
 	case !identity.present():
@@ -610,21 +870,23 @@ func (j *judge) checkGrants(grants jsonValue) {
 	default:
 		j.r.Identity = id
 	}
+}
 
-	for _, g := range [...]struct {
+// checkGrantKinds requires each product grant to be an object.
+func (j *judge) checkGrantKinds(g *grantSet) {
+	for _, gr := range [...]struct {
 		key string
 		v   jsonValue
-	}{{grantChat, chat}, {grantSync, sync}, {grantVoice, voice}, {grantVideo, video}} {
-		if g.v.present() && g.v.kind() != kindObject {
-			j.add(SeverityError, CodeBadGrant, TwilioInvalidGrants, "grant "+g.key+" is "+g.v.kindName()+"; it must be an object", "each grant is an object of its fields, e.g. \"chat\": {\"service_sid\": \"IS…\"}")
+	}{{grantChat, g.chat}, {grantSync, g.sync}, {grantVoice, g.voice}, {grantVideo, g.video}} {
+		if gr.v.present() && gr.v.kind() != kindObject {
+			j.add(SeverityError, CodeBadGrant, TwilioInvalidGrants, "grant "+gr.key+" is "+gr.v.kindName()+"; it must be an object", "each grant is an object of its fields, e.g. \"chat\": {\"service_sid\": \"IS…\"}")
 		}
 	}
-	product := j.cfg.product
-	j.checkChat(chat, product == ProductConversations)
-	j.checkSync(sync)
-	j.checkVoice(voice, product == ProductVoice)
-	j.checkVideo(video)
+}
 
+// checkProductGrant requires the grant of the product judged for (any grant
+// at all for ProductAny).
+func (j *judge) checkProductGrant(product Product, legacy jsonValue) {
 	need, needName := "", ""
 	switch product {
 	case ProductConversations:
@@ -636,19 +898,19 @@ func (j *judge) checkGrants(grants jsonValue) {
 	case ProductVideo:
 		need, needName = grantVideo, "the Video SDK needs a video grant"
 	}
-	has := ""
-	if len(j.r.Grants) > 0 {
-		has = " (the token has: " + strings.Join(j.r.Grants, ", ") + ")"
-	}
 	switch {
 	case need == "" && len(j.r.Grants) == 0:
 		j.add(SeverityError, CodeMissingGrant, TwilioInvalidGrants, "no product grant: the token carries only an identity",
 			"add the grant for the SDK the client uses: ChatGrant, SyncGrant, VoiceGrant or VideoGrant")
-	case need == "":
-	case !slices.Contains(j.r.Grants, need) && need == grantChat && legacy.present():
+	case need == "" || slices.Contains(j.r.Grants, need):
+	case need == grantChat && legacy.present():
 		j.add(SeverityError, CodeMissingGrant, TwilioInvalidGrants, "no chat grant: the token has the legacy ip_messaging grant, which the Conversations SDK does not read",
-			"use ChatGrant (key chat) instead of IpMessagingGrant; `convctl token mint --chat-service-sid IS…` writes one")
-	case !slices.Contains(j.r.Grants, need):
+			"use ChatGrant (key chat) instead of IpMessagingGrant")
+	default:
+		has := ""
+		if len(j.r.Grants) > 0 {
+			has = " (the token has: " + strings.Join(j.r.Grants, ", ") + ")"
+		}
 		j.add(SeverityError, CodeMissingGrant, TwilioInvalidGrants, "no "+need+" grant"+has+": "+needName, grantHint(product))
 	}
 }
@@ -656,13 +918,13 @@ func (j *judge) checkGrants(grants jsonValue) {
 func grantHint(p Product) string {
 	switch p {
 	case ProductConversations:
-		return "add new ChatGrant({serviceSid: 'IS…'}) (convctl token mint --chat-service-sid IS…), or pass --product if the token is for another SDK"
+		return "add new ChatGrant({serviceSid: 'IS…'}), or judge the token for the product it is meant for if it is for another SDK"
 	case ProductSync:
-		return "add new SyncGrant({serviceSid: 'IS…'}), or pass --product if the token is for another SDK"
+		return "add new SyncGrant({serviceSid: 'IS…'}), or judge the token for the product it is meant for if it is for another SDK"
 	case ProductVoice:
-		return "add new VoiceGrant({outgoingApplicationSid: 'AP…', incomingAllow: true}), or pass --product if the token is for another SDK"
+		return "add new VoiceGrant({outgoingApplicationSid: 'AP…', incomingAllow: true}), or judge the token for the product it is meant for if it is for another SDK"
 	default:
-		return "add new VideoGrant({room: '…'}), or pass --product if the token is for another SDK"
+		return "add new VideoGrant({room: '…'}), or judge the token for the product it is meant for if it is for another SDK"
 	}
 }
 
@@ -827,6 +1089,37 @@ func (j *judge) checkSignature(signingInput, sig string) {
 	j.add(SeverityError, CodeBadSignature, TwilioInvalidSignature, "signature does not match the secret given ("+j.r.Algorithm+")", hint)
 }
 
+// canonicalBase64 reports whether the unused low bits of s's last character
+// are zero, as every encoder writes them. Decoders ignore those bits, so
+// without this check one signature has four (or sixteen) accepted spellings.
+func canonicalBase64(s string) bool {
+	if s == "" {
+		return true
+	}
+	v := b64Value(s[len(s)-1])
+	switch len(s) % 4 {
+	case 2: // 12 bits for 1 byte
+		return v&0x0f == 0
+	case 3: // 18 bits for 2 bytes
+		return v&0x03 == 0
+	}
+	return true
+}
+
+func b64Value(c byte) byte {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return c - 'A'
+	case c >= 'a' && c <= 'z':
+		return c - 'a' + 26
+	case c >= '0' && c <= '9':
+		return c - '0' + 52
+	case c == '-':
+		return 62
+	}
+	return 63
+}
+
 // signatureShapeOK checks the third part is unpadded base64url of a sane length.
 func signatureShapeOK(s string) bool {
 	if len(s)%4 == 1 {
@@ -906,14 +1199,14 @@ func wrapperProblem(tok string) (msg, hint string) {
 	case len(tok) > 7 && strings.EqualFold(tok[:7], "bearer "):
 		return "token starts with \"Bearer \"", "pass the token alone, without the Authorization scheme"
 	case first == '{':
-		return "this is JSON, not a token", "the token endpoint probably answered {\"token\": \"…\"}: pass the value of its token field (--token-url with --token-field does this)"
+		return "this is JSON, not a token", "the token endpoint probably answered {\"token\": \"…\"}: pass the value of its token field"
 	case first == '"' || first == '\'' || last == '"' || last == '\'':
 		return "token is wrapped in quotes", "pass the text between the quotes"
 	case isSpace(first) || isSpace(last):
 		if strings.TrimSpace(tok) == "" {
-			return "token is empty (only whitespace)", "pass the token as an argument, on stdin with -, or with --token-file / --token-env / --token-cmd / --token-url"
+			return "token is empty (only whitespace)", "pass the token itself: the whole header.payload.signature string"
 		}
-		return "token has whitespace around it", "pass the token without surrounding spaces or newlines (convctl's token sources trim them)"
+		return "token has whitespace around it", "pass the token without surrounding spaces or newlines"
 	}
 	return "", ""
 }
@@ -927,11 +1220,11 @@ func structureProblem(tok string) (msg, hint string) {
 	trimmed := strings.TrimSpace(tok)
 	switch {
 	case trimmed == "":
-		return "token is empty", "pass the token as an argument, on stdin with -, or with --token-file / --token-env / --token-cmd / --token-url"
+		return "token is empty", "pass the token itself: the whole header.payload.signature string"
 	case sidKind(trimmed) != "":
-		return "this is " + sidKind(trimmed) + ", not an Access Token", "an Access Token is a long string of three base64url parts joined by dots (eyJ….eyJ….…); mint one with Twilio's helper library or `convctl token mint`"
+		return "this is " + sidKind(trimmed) + ", not an Access Token", "an Access Token is a long string of three base64url parts joined by dots (eyJ….eyJ….…); mint one with Twilio's helper library"
 	case parts == 1 && len(trimmed) == 32 && isAlnum(trimmed):
-		return "this looks like an API Key secret or an Auth Token, not an Access Token", "never send a secret to a client: mint an Access Token with it (`convctl token mint`) and pass that"
+		return "this looks like an API Key secret or an Auth Token, not an Access Token", "never send a secret to a client: mint an Access Token with it and pass that"
 	case parts == 5:
 		return "token has 5 parts: it is an encrypted JWE", "Twilio Access Tokens are signed JWS with 3 parts: header.payload.signature"
 	case parts == 2:
@@ -966,48 +1259,56 @@ func (j *judge) add(sev Severity, code string, twilio int, msg, hint string) {
 // header, issuer (needed to find the key), signature, expiry, grants. So the
 // first error is the code Twilio would answer; warnings follow.
 func rank(f *Finding) int {
-	order := 0
+	var order int
 	switch f.Code {
 	case CodeMalformed:
 		order = 0
-	case CodeBadHeader:
+	case CodeDuplicateHeader:
 		order = 1
-	case CodeBadIssuer:
+	case CodeBadHeader:
 		order = 2
-	case CodeBadSubject:
+	case CodeCritUnsupported:
 		order = 3
-	case CodeBadSignature:
+	case CodeDuplicateClaim:
 		order = 4
-	case CodeBadIat:
+	case CodeBadIssuer:
 		order = 5
-	case CodeBadExp:
+	case CodeBadSubject:
 		order = 6
-	case CodeExpired:
+	case CodeBadSignature:
 		order = 7
-	case CodeBadNbf:
+	case CodeNoncanonicalSignature:
 		order = 8
-	case CodeNotYetValid:
+	case CodeBadIat:
 		order = 9
-	case CodeLifetimeTooLong:
+	case CodeBadExp:
 		order = 10
-	case CodeMissingGrant:
+	case CodeExpired:
 		order = 11
-	case CodeBadGrant:
+	case CodeBadNbf:
 		order = 12
-	case CodeMissingIdentity:
+	case CodeNotYetValid:
 		order = 13
-	case CodeExpiresSoon:
+	case CodeLifetimeTooLong:
 		order = 14
-	case CodeIssuedInFuture:
+	case CodeMissingGrant:
 		order = 15
-	case CodeShortLifetime:
+	case CodeBadGrant:
 		order = 16
-	case CodeUnusualAlg:
+	case CodeMissingIdentity:
 		order = 17
-	case CodeBadJTI:
+	case CodeExpiresSoon:
 		order = 18
-	default:
+	case CodeIssuedInFuture:
 		order = 19
+	case CodeShortLifetime:
+		order = 20
+	case CodeUnusualAlg:
+		order = 21
+	case CodeBadJTI:
+		order = 22
+	default:
+		order = 23
 	}
 	if f.Severity != SeverityError {
 		order += 100

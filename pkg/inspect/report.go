@@ -41,11 +41,17 @@ const (
 	CodeBadGrant        = "bad_grant"        // a grant with a wrong field (20106)
 	CodeBadSignature    = "bad_signature"    // HMAC does not match the secret (20107)
 	CodeLifetimeTooLong = "lifetime_too_long"
-	CodeExpiresSoon     = "expires_soon"     // warning in the final window, error under --min-remaining
+	CodeExpiresSoon     = "expires_soon"     // warning in the final window, error under WithMinRemaining
 	CodeIssuedInFuture  = "issued_in_future" // iat ahead of the judging clock: skew
 	CodeShortLifetime   = "short_lifetime"   // under the 3-minute window
 	CodeUnusualAlg      = "unusual_alg"      // HS384/HS512: verifies, but Twilio documents HS256
 	CodeBadJTI          = "bad_jti"          // jti missing or not "<iss>-<iat>"
+
+	// Ambiguous tokens: parsers and verifiers can read them differently.
+	CodeDuplicateHeader       = "duplicate_header"       // a header parameter twice (20102)
+	CodeCritUnsupported       = "crit_unsupported"       // a crit header: extensions Twilio does not implement (20102)
+	CodeDuplicateClaim        = "duplicate_claim"        // a claim twice: error for iss, sub, iat, nbf, exp, grants and grants' members (20101), warning for jti
+	CodeNoncanonicalSignature = "noncanonical_signature" // the signature's last character has unused bits set (20107)
 )
 
 // Twilio error codes a finding can carry (docs/access-tokens.md).
@@ -148,7 +154,7 @@ type CodeInfo struct {
 	Code       string
 	Severities []Severity // the severities a finding with this code can have
 	// TwilioError is what Twilio answers when the finding is an error; 0 when
-	// Twilio would accept the token anyway (warnings, --min-remaining).
+	// Twilio would accept the token anyway (warnings, a minimum remaining).
 	TwilioError int
 	Summary     string
 }
@@ -159,20 +165,24 @@ func FindingCodes() []CodeInfo {
 	e, w := SeverityError, SeverityWarning
 	return []CodeInfo{
 		{CodeMalformed, []Severity{e}, TwilioInvalidToken, "not three base64url parts of JSON objects"},
+		{CodeDuplicateHeader, []Severity{e}, TwilioInvalidHeader, "a header parameter (alg, typ, cty, twr, crit) appears twice: verifiers may read different ones"},
 		{CodeBadHeader, []Severity{e}, TwilioInvalidHeader, "alg not HS256/384/512, typ not JWT, cty not twilio-fpa;v=1, or twr not a string"},
+		{CodeCritUnsupported, []Severity{e}, TwilioInvalidHeader, "a crit header: it names JWS extensions, which a verifier must understand or reject; Twilio implements none"},
+		{CodeDuplicateClaim, []Severity{e, w}, TwilioInvalidToken, "a claim appears twice (identity alice, then admin): error for iss, sub, iat, nbf, exp, grants and grants' members, warning for jti"},
 		{CodeBadIssuer, []Severity{e}, TwilioInvalidIssuer, "iss is not an API Key SID (SK…)"},
 		{CodeBadSubject, []Severity{e}, TwilioInvalidIssuer, "sub is not an Account SID (AC…)"},
 		{CodeBadSignature, []Severity{e}, TwilioInvalidSignature, "the HMAC does not match the secret given"},
+		{CodeNoncanonicalSignature, []Severity{e}, TwilioInvalidSignature, "the signature's last character has unused bits set: the same bytes, but not the text that was minted"},
 		{CodeBadIat, []Severity{e, w}, TwilioInvalidToken, "iat missing (warning) or not a number (error)"},
 		{CodeBadExp, []Severity{e}, TwilioTokenExpired, "exp missing, not a number, or not after iat/nbf"},
 		{CodeExpired, []Severity{e}, TwilioTokenExpired, "exp has passed"},
 		{CodeBadNbf, []Severity{e}, TwilioNotYetValid, "nbf not a number"},
 		{CodeNotYetValid, []Severity{e}, TwilioNotYetValid, "nbf is still ahead"},
 		{CodeLifetimeTooLong, []Severity{e}, TwilioExpiryTooLong, "exp - (nbf or iat) over 24 hours, often a TTL in milliseconds"},
-		{CodeMissingGrant, []Severity{e}, TwilioInvalidGrants, "no grant for the product (--product)"},
+		{CodeMissingGrant, []Severity{e}, TwilioInvalidGrants, "no grant for the product judged for"},
 		{CodeBadGrant, []Severity{e}, TwilioInvalidGrants, "a grant with a wrong field, e.g. a service_sid that is not IS…"},
 		{CodeMissingIdentity, []Severity{e}, TwilioInvalidGrants, "grants.identity missing, empty or not a string"},
-		{CodeExpiresSoon, []Severity{e, w}, 0, "inside the about-to-expire window (warning) or under --min-remaining (error)"},
+		{CodeExpiresSoon, []Severity{e, w}, 0, "inside the about-to-expire window (warning) or under the minimum remaining asked for (error)"},
 		{CodeIssuedInFuture, []Severity{w}, 0, "iat ahead of the judging clock: clock skew"},
 		{CodeShortLifetime, []Severity{w}, 0, "lifetime under the 3-minute about-to-expire window"},
 		{CodeUnusualAlg, []Severity{w}, 0, "HS384 or HS512: verifies, but Twilio documents HS256"},

@@ -39,6 +39,23 @@ func goodClaims() map[string]any {
 	}
 }
 
+const goodHeaderJSON = `{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}`
+
+// goodPayloadJSON is goodClaims as text, in a fixed order, for cases that
+// need what a map cannot hold (a key twice).
+func goodPayloadJSON() string {
+	return `{"jti":"` + testAPIKeySID + `-1764064800","grants":{"identity":"alice","chat":{"service_sid":"` + testChatServiceSID + `"}},"iat":1764064800,"exp":1764068400,"iss":"` + testAPIKeySID + `","sub":"` + testAccountSID + `"}`
+}
+
+// noncanonical sets the unused low bits of the signature's last character:
+// the same bytes decode, but the text differs from what was minted.
+func noncanonical(tok string) string {
+	last := tok[len(tok)-1]
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, last)
+	return tok[:len(tok)-1] + string(alphabet[i|1])
+}
+
 func grantsOf(c map[string]any) map[string]any { return c["grants"].(map[string]any) }
 
 // signRaw signs header and payload JSON text as given with the algorithm
@@ -102,7 +119,7 @@ func ruleCases() []ruleCase {
 		{name: "four parts", token: good + ".x", errors: []string{CodeMalformed}, says: "4 parts"},
 		{name: "JWE", token: "a.b.c.d.e", errors: []string{CodeMalformed}, says: "JWE"},
 		{name: "bearer prefix", token: "Bearer " + good, errors: []string{CodeMalformed}, says: "Bearer"},
-		{name: "JSON from token endpoint", token: `{"token":"` + good + `"}`, errors: []string{CodeMalformed}, says: "--token-field"},
+		{name: "JSON from token endpoint", token: `{"token":"` + good + `"}`, errors: []string{CodeMalformed}, says: "token field"},
 		{name: "quoted", token: `"` + good + `"`, errors: []string{CodeMalformed}, says: "quotes"},
 		{name: "trailing newline", token: good + "\n", errors: []string{CodeMalformed}, says: "whitespace"},
 		{name: "leading space", token: " " + good, errors: []string{CodeMalformed}, says: "whitespace"},
@@ -152,6 +169,27 @@ func ruleCases() []ruleCase {
 		{name: "wrong secret", token: signRaw(`{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}`, string(must(b64.DecodeString(parts[1]))), "another secret", "HS256"), errors: []string{CodeBadSignature}, says: "sign with the secret of API Key " + testAPIKeySID, sig: SignatureInvalid},
 		{name: "payload altered after signing", token: parts[0] + "." + tamperedPayload + "." + parts[2], errors: []string{CodeBadSignature}, sig: SignatureInvalid},
 		{name: "signature cut short", token: good[:len(good)-5], errors: []string{CodeBadSignature}, sig: SignatureInvalid},
+
+		// Ambiguous tokens: parsers disagree on what they say (issue 9, item 8).
+		{name: "duplicate identity", token: signRaw(goodHeaderJSON, strings.Replace(goodPayloadJSON(), `"identity":"alice"`, `"identity":"alice","identity":"admin"`, 1), testSecret, "HS256"),
+			errors: []string{CodeDuplicateClaim}, says: `grants.identity appears more than once ("alice", then "admin")`, sig: SignatureVerified, lenient: true},
+		{name: "expired then valid exp", token: signRaw(goodHeaderJSON, strings.Replace(goodPayloadJSON(), `"exp":1764068400`, `"exp":1764064700,"exp":1764068400`, 1), testSecret, "HS256"),
+			errors: []string{CodeDuplicateClaim}, says: "exp appears more than once (1764064700, then 1764068400)", sig: SignatureVerified, lenient: true},
+		{name: "duplicate iss, sub, grants", token: signRaw(goodHeaderJSON, `{"iss":"`+testAPIKeySID+`","sub":"`+testAccountSID+`","iss":"`+testAPIKeySID+`","sub":"`+testAccountSID+`","jti":"`+testAPIKeySID+`-1764064800","iat":1764064800,"exp":1764068400,"grants":{},"grants":{"identity":"alice","chat":{"service_sid":"`+testChatServiceSID+`"}}}`, testSecret, "HS256"),
+			errors: []string{CodeDuplicateClaim, CodeDuplicateClaim, CodeDuplicateClaim}, lenient: true},
+		{name: "duplicate jti warns", token: signRaw(goodHeaderJSON, strings.Replace(goodPayloadJSON(), `"jti":`, `"jti":"x","jti":`, 1), testSecret, "HS256"),
+			warnings: []string{CodeDuplicateClaim}, says: "jti appears more than once", sig: SignatureVerified},
+		{name: "duplicate alg", token: signRaw(`{"alg":"none","alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}`, goodPayloadJSON(), testSecret, "HS256"),
+			errors: []string{CodeDuplicateHeader}, says: `header alg appears more than once ("none", then "HS256")`, sig: SignatureVerified, lenient: true},
+		{name: "crit with an unknown extension", token: signRaw(`{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1","crit":["exp-bound"],"exp-bound":true}`, goodPayloadJSON(), testSecret, "HS256"),
+			errors: []string{CodeCritUnsupported}, says: `header crit is ["exp-bound"]`, sig: SignatureVerified, lenient: true},
+		{name: "crit not a list", token: signRaw(`{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1","crit":"x"}`, goodPayloadJSON(), testSecret, "HS256"),
+			errors: []string{CodeCritUnsupported}, says: "not a list of extension names", lenient: true},
+		{name: "non-canonical signature", token: noncanonical(good), errors: []string{CodeNoncanonicalSignature}, says: "not canonical base64url", sig: SignatureVerified},
+		{name: "non-canonical signature, no secret", token: noncanonical(good), noSecret: true, errors: []string{CodeNoncanonicalSignature}, sig: SignatureUnchecked},
+		{name: "exp 1e400", token: withClaims(func(c map[string]any) { c["exp"] = json.Number("1e400") }), errors: []string{CodeBadExp}, says: "exp is 1e400, out of range for a date", lenient: true},
+		{name: "iat 1e20", token: withClaims(func(c map[string]any) { c["iat"] = json.Number("1e20") }), errors: []string{CodeBadIat}, says: "iat is 1e20, out of range", lenient: true},
+		{name: "nbf -1e300", token: withClaims(func(c map[string]any) { c["nbf"] = json.Number("-1e300") }), errors: []string{CodeBadNbf}, says: "nbf is -1e300, out of range", lenient: true},
 		{name: "signature empty", token: parts[0] + "." + parts[1] + ".", errors: []string{CodeBadSignature}, sig: SignatureInvalid},
 
 		// expiry (20104, 20105)
@@ -382,7 +420,7 @@ func TestEveryCodeCovered(t *testing.T) {
 // signature, exp, nbf) must fail there too.
 func TestRulesAgreeWithJSONWebToken(t *testing.T) {
 	node := requireNode(t)
-	generic := map[string]bool{CodeMalformed: true, CodeBadSignature: true, CodeExpired: true, CodeNotYetValid: true, CodeBadExp: true, CodeBadNbf: true}
+	generic := map[string]bool{CodeMalformed: true, CodeBadSignature: true, CodeNoncanonicalSignature: true, CodeExpired: true, CodeNotYetValid: true, CodeBadExp: true, CodeBadNbf: true}
 	type req struct {
 		Token string `json:"token"`
 		At    int64  `json:"at"`

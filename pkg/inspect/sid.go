@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/convctl/convctl/pkg/debuglog"
 )
 
 // Twilio SID prefixes convctl checks for, and the prefixes people most often
@@ -106,6 +108,9 @@ func sidProblem(s, prefix string) string {
 // quote renders a value from a token for a message: quoted, escaped (so a
 // hostile token cannot drive the terminal) and cut short when long.
 func quote(s string) string {
+	if kind := debuglog.Sensitive(s); kind != "" {
+		return "(a value that looks like " + kind + ", not shown)"
+	}
 	const max = 48
 	if utf8.RuneCountInString(s) > max {
 		n := 0

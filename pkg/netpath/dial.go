@@ -171,6 +171,10 @@ func (d *Dialer) Dial(ctx context.Context, t Target) (net.Conn, *Path, error) {
 	tc, err := x.handshake(ctx, c)
 	if err != nil {
 		c.Close()
+		var e *Error
+		if rt.Proxy != nil && errors.As(err, &e) {
+			e.Proxy = Redact(rt.Proxy)
+		}
 		return nil, x.path, err
 	}
 	return tc, x.path, nil

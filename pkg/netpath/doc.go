@@ -47,7 +47,12 @@
 //     (Mozilla's roots, from golang.org/x/crypto/x509roots/fallback/bundle).
 //     A chain trusted here but not publicly, or untrusted here with an
 //     issuer that is not a public CA, for a name a public CA could certify,
-//     is interception: TLS.InterceptedBy names the issuer.
+//     is interception: TLS.InterceptedBy names the issuer. Reading the
+//     trust stores (once per process) is left out of Timing.TLS.
+//
+// Where the configuration's proxy came from is the caller's to say
+// (Config.ProxySource, "config" by default; convctl says "flag"); an
+// environment proxy is named by its variable as written.
 //
 // Failures are *Error values with a Kind (KindProxyAuth, KindTLSExpired,
 // ...) that callers switch on with errors.As, a Message stating the fact and

@@ -19,7 +19,7 @@ const (
 	KindProxyAuth            Kind = "proxy_auth_required"    // 407, and Basic would do: credentials missing or wrong
 	KindProxyAuthUnsupported Kind = "proxy_auth_unsupported" // 407 asking only for schemes this client cannot do (NTLM, Negotiate)
 	KindProxyForbidden       Kind = "proxy_forbidden"        // 403: the proxy's policy refuses this target or port
-	KindProxyUpstream        Kind = "proxy_upstream"         // 502/503/504: the proxy could not reach the target
+	KindProxyUpstream        Kind = "proxy_upstream"         // 500/502/503/504: the proxy could not reach the target
 	KindProxyRefused         Kind = "proxy_refused"          // any other non-2xx answer to CONNECT
 	KindProxyBadAnswer       Kind = "proxy_bad_answer"       // the answer was not HTTP, or the proxy hung up
 	KindProxyTimeout         Kind = "proxy_timeout"          // no answer to CONNECT in time
@@ -96,7 +96,7 @@ func (e *Error) Message() string {
 		return fmt.Sprintf("%s is unreachable: %v", via, e.Err)
 	case KindProxyAuth:
 		if e.Credentials {
-			return fmt.Sprintf("%s rejected the credentials given (407 Proxy Authentication Required, it accepts %s)", via, schemeList(e.Schemes))
+			return fmt.Sprintf("%s rejected the credentials given (%d %s, it accepts %s)", via, e.Status, e.Reason, schemeList(e.Schemes))
 		}
 		return fmt.Sprintf("%s requires credentials (407 Proxy Authentication Required, it accepts %s)", via, schemeList(e.Schemes))
 	case KindProxyAuthUnsupported:
@@ -124,6 +124,9 @@ func (e *Error) Message() string {
 	case KindTLSPlainHTTP:
 		return fmt.Sprintf("TLS: %s answered in plain HTTP, not TLS: the port serves http://, not https:// or wss://", e.Host)
 	case KindTLSReset:
+		if e.Proxy != "" {
+			return fmt.Sprintf("TLS: the connection to %s was cut during the handshake, inside the tunnel %s opened: %v", e.Host, via, e.Err)
+		}
 		return fmt.Sprintf("TLS: the connection to %s was cut during the handshake: %v", e.Host, e.Err)
 	case KindTLSHandshake:
 		return fmt.Sprintf("TLS handshake with %s failed: %v", e.Host, e.Err)

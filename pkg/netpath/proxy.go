@@ -59,7 +59,7 @@ func ReadAnswer(br *bufio.Reader) (*Answer, error) {
 	}
 	status, err := readLine()
 	if err != nil {
-		if n <= 2 && errors.Is(err, io.ErrUnexpectedEOF) {
+		if n <= 2 {
 			return nil, fmt.Errorf("the proxy closed the connection without answering: %w", err)
 		}
 		return nil, err
@@ -240,7 +240,9 @@ func (x *dial) viaProxy(ctx context.Context, rt Route) (net.Conn, error) {
 		e := &Error{Phase: PhaseProxy, Host: target, Proxy: red, Status: a.Status, Reason: a.Reason,
 			Credentials: pi.Credentials, Err: fmt.Errorf("CONNECT answered %d %s", a.Status, a.Reason)}
 		switch a.Status {
-		case 407:
+		case 407, 401:
+			// 401 is not the standard answer, but tinyproxy gives it for
+			// wrong Basic credentials.
 			e.Schemes = a.Schemes()
 			e.Kind = KindProxyAuth
 			if len(e.Schemes) > 0 && !hasScheme(e.Schemes, "basic") {
@@ -248,7 +250,8 @@ func (x *dial) viaProxy(ctx context.Context, rt Route) (net.Conn, error) {
 			}
 		case 403:
 			e.Kind = KindProxyForbidden
-		case 502, 503, 504:
+		case 500, 502, 503, 504:
+			// 500: tinyproxy's "Unable to connect" when the target refuses.
 			e.Kind = KindProxyUpstream
 		default:
 			e.Kind = KindProxyRefused

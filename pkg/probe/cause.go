@@ -269,6 +269,8 @@ func phaseWords(p Phase, rawURL string) string {
 		return "the TCP connect to " + host
 	case PhaseTLS:
 		return "the TLS handshake with " + host
+	case PhaseProxy:
+		return proxyWords(rawURL)
 	case PhaseUpgrade:
 		return "the WebSocket upgrade"
 	case PhaseInit:

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/convctl/convctl/pkg/netpath"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -107,8 +108,14 @@ type Config struct {
 	Rand func() float64
 	// Resolver for the DNS phase (default net.DefaultResolver).
 	Resolver Resolver
-	// TLSConfig for wss:// (default: system roots, ServerName from the URL).
+	// TLSConfig for wss://: only its RootCAs are used, as this machine's
+	// roots (default: the system's). Ignored when Network is set.
 	TLSConfig *tls.Config
+	// Network is the dialer every attempt goes through: proxies, address
+	// rules, trusted roots (see package netpath). Nil: a netpath dialer with
+	// Resolver and TLSConfig's roots that follows the environment's proxy
+	// variables as net/http does.
+	Network *netpath.Dialer
 }
 
 // withDefaults validates c and returns a copy with every default applied.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/twilsock"
 )
 
@@ -27,6 +27,8 @@ type attempt struct {
 	phase Phase // the phase in progress, or the last one reached
 
 	dns, tcp, tls, upgrade, init, connected *time.Duration
+	proxy                                   *time.Duration
+	path                                    *netpath.Path // the network path the dial took
 }
 
 // phaseError is a dial failure tagged with the phase it happened in.
@@ -58,28 +60,22 @@ func (r *run) dial(ctx context.Context, a *attempt) (*websocket.Conn, *http.Resp
 		upgradeAt = time.Now()
 		return c, nil
 	}
-	d := &websocket.Dialer{
-		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := r.dialTCP(ctx, a, network, addr)
+	netDial := func(tls bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := r.netDial(ctx, a, addr, tls)
 			if err != nil {
 				return nil, err
 			}
 			return transportUp(c)
-		},
-		NetDialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := r.dialTCP(ctx, a, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			tc, err := r.handshakeTLS(ctx, a, c, addr)
-			if err != nil {
-				c.Close()
-				return nil, err
-			}
-			return transportUp(tc)
-		},
-		ReadBufferSize:  4096,
-		WriteBufferSize: 4096,
+		}
+	}
+	// Proxy stays nil: netpath does the CONNECT itself, keeping the
+	// proxy's answer and timing it.
+	d := &websocket.Dialer{
+		NetDialContext:    netDial(false),
+		NetDialTLSContext: netDial(true),
+		ReadBufferSize:    4096,
+		WriteBufferSize:   4096,
 	}
 
 	// gorilla bounds the handshake by ctx's deadline but not by its
@@ -109,77 +105,6 @@ func (r *run) dial(ctx context.Context, a *attempt) (*websocket.Conn, *http.Resp
 	r.phaseDone(PhaseUpgrade, up)
 	ws.SetReadLimit(twilsock.MaxHeaderSize + twilsock.MaxPayloadSize + 64)
 	return ws, resp, nil
-}
-
-func (r *run) dialTCP(ctx context.Context, a *attempt, network, addr string) (net.Conn, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, &phaseError{PhaseDNS, err}
-	}
-	var ips []net.IP
-	if ip := net.ParseIP(host); ip != nil {
-		ips = []net.IP{ip}
-	} else {
-		a.phase = PhaseDNS
-		t0 := time.Now()
-		addrs, err := r.cfg.Resolver.LookupIPAddr(ctx, host)
-		d := time.Since(t0)
-		a.dns = &d
-		r.phaseDone(PhaseDNS, d)
-		if err != nil {
-			return nil, &phaseError{PhaseDNS, err}
-		}
-		for _, ia := range addrs {
-			ips = append(ips, ia.IP)
-		}
-		if len(ips) == 0 {
-			return nil, &phaseError{PhaseDNS, fmt.Errorf("lookup %s: no addresses", host)}
-		}
-		// IPv4 first: it is what most networks route, and the order is stable.
-		sort.SliceStable(ips, func(i, j int) bool { return ips[i].To4() != nil && ips[j].To4() == nil })
-	}
-	a.phase = PhaseTCP
-	t0 := time.Now()
-	var nd net.Dialer
-	var errs []error
-	for _, ip := range ips {
-		c, err := nd.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
-		if err == nil {
-			d := time.Since(t0)
-			a.tcp = &d
-			r.phaseDone(PhaseTCP, d)
-			return c, nil
-		}
-		errs = append(errs, err)
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, &phaseError{PhaseTCP, errors.Join(errs...)}
-}
-
-func (r *run) handshakeTLS(ctx context.Context, a *attempt, c net.Conn, addr string) (net.Conn, error) {
-	a.phase = PhaseTLS
-	host, _, _ := net.SplitHostPort(addr)
-	cfg := &tls.Config{}
-	if r.cfg.TLSConfig != nil {
-		cfg = r.cfg.TLSConfig.Clone()
-	}
-	if cfg.ServerName == "" {
-		cfg.ServerName = host
-	}
-	// A WebSocket upgrade is HTTP/1.1; never let ALPN pick h2.
-	cfg.NextProtos = []string{"http/1.1"}
-	tc := tls.Client(c, cfg)
-	t0 := time.Now()
-	err := tc.HandshakeContext(ctx)
-	d := time.Since(t0)
-	a.tls = &d
-	if err != nil {
-		return nil, &phaseError{PhaseTLS, err}
-	}
-	r.phaseDone(PhaseTLS, d)
-	return tc, nil
 }
 
 // upgradeFailure captures a refused upgrade for the report.

@@ -35,6 +35,13 @@
 // an expiry during the run says whether tokenAboutToExpire came and whether
 // renewing helped, and a timeout names the phase it struck.
 //
+// Every attempt dials through package netpath (Config.Network): an HTTP
+// proxy from the configuration or the environment, each address in Happy
+// Eyeballs order, TLS verified here and against the public Web PKI. The
+// Report's Network holds that path (proxy and its answer, addresses, TLS
+// chain and verdict) and Timing.Proxy its proxy phase; a failure the proxy
+// or TLS caused is a Cause of kind proxy or tls, with netpath's words.
+//
 // The run is bounded: Run returns within Config.Timeout plus about a
 // second whatever the peer does, and leaves no goroutine behind. So is the
 // Report, however fast a peer floods: an event repeated more than FoldAfter

@@ -19,6 +19,7 @@ import (
 
 	"github.com/convctl/convctl/pkg/debuglog"
 	"github.com/convctl/convctl/pkg/inspect"
+	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/twilsock"
 )
 
@@ -71,11 +72,16 @@ func runWith(ctx context.Context, cfg Config, dial dialFunc) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	dialer, err := cfg.dialer()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	runCtx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, errRunTimeout)
 	defer cancel()
 	deadline, _ := runCtx.Deadline()
 	r := &run{
 		cfg:      cfg,
+		dialer:   dialer,
 		dialWS:   dial,
 		ctx:      runCtx,
 		parent:   ctx,
@@ -138,6 +144,7 @@ type run struct {
 
 	attempts []*attempt
 	timed    *attempt // the first attempt that connected
+	dialer   *netpath.Dialer
 
 	everOpened, everConnected bool
 	cleanDisconnect, denied   bool
@@ -519,7 +526,11 @@ func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
 		r.rep.Upgrade = upgradeFailure(resp)
 	}
 	if r.runOver(err) {
-		r.setFail(r.timeoutCause(phase))
+		if phase == PhaseProxy {
+			r.setFail(r.proxyTimeoutCause(a))
+		} else {
+			r.setFail(r.timeoutCause(phase))
+		}
 		return done
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -536,6 +547,10 @@ func (r *run) dialFailed(a *attempt, err error, resp *http.Response) step {
 		c.Hint = upgradeHint(resp.StatusCode)
 	} else {
 		c.Hint = dialHint(phase, err, r.cfg.URL)
+	}
+	if nc := r.netCause(a, err, respStatus(resp)); nc != nil {
+		c = nc
+		desc = nc.Message
 	}
 	r.setFail(c)
 	// As the SDK reports a socket error: non-terminal, no HTTP status or
@@ -1357,7 +1372,8 @@ func (r *run) finish() *Report {
 			return msp(*d)
 		}
 		rep.Timing = Timing{DNS: conv(a.dns), TCP: conv(a.tcp), TLS: conv(a.tls),
-			Upgrade: conv(a.upgrade), Init: conv(a.init), Connected: conv(a.connected)}
+			Upgrade: conv(a.upgrade), Init: conv(a.init), Connected: conv(a.connected), Proxy: conv(a.proxy)}
+		rep.Network = a.path
 	}
 	if r.omitted != (Omitted{}) {
 		o := r.omitted

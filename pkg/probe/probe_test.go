@@ -1113,7 +1113,7 @@ func TestTLS(t *testing.T) {
 		cfg.NoReconnect = true
 		rep := runProbe(t, cfg)
 		wantOutcome(t, rep, OutcomeUnreachable)
-		wantCause(t, rep, CauseNetwork, 0, 0)
+		wantCause(t, rep, CauseTLS, 0, 0)
 		if rep.Cause.Phase != PhaseTLS || !strings.Contains(rep.Cause.Message, "certificate") || !strings.Contains(rep.Cause.Hint, "CA") {
 			t.Errorf("cause = %+v", rep.Cause)
 		}
@@ -1124,8 +1124,11 @@ func TestTLS(t *testing.T) {
 		cfg.NoReconnect = true
 		rep := runProbe(t, cfg)
 		wantOutcome(t, rep, OutcomeUnreachable)
-		if rep.Cause == nil || rep.Cause.Phase != PhaseTLS {
+		if rep.Cause == nil || rep.Cause.Phase != PhaseTLS || rep.Cause.Kind != CauseTLS || !strings.Contains(rep.Cause.Message, "plain HTTP") {
 			t.Errorf("cause = %+v", rep.Cause)
+		}
+		if rep.Network == nil || rep.Network.TLS == nil || rep.Network.TLS.Error == nil {
+			t.Errorf("network = %+v", rep.Network)
 		}
 	})
 }

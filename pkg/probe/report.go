@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"github.com/convctl/convctl/pkg/netpath"
 	"math"
 	"time"
 )
@@ -215,6 +216,8 @@ type Timing struct {
 	Upgrade   *float64 `json:"upgrade"`
 	Init      *float64 `json:"init"`
 	Connected *float64 `json:"connected"`
+	// Proxy is TCP (and TLS) to the proxy plus its CONNECT answer; nil when direct.
+	Proxy *float64 `json:"proxy"`
 }
 
 // UpgradeFailure is what the server answered to a refused WebSocket upgrade
@@ -252,8 +255,10 @@ type Report struct {
 	Upgrade          *UpgradeFailure `json:"upgrade_failure,omitempty"`
 	Token            *TokenInfo      `json:"token,omitempty"`
 	Warnings         []string        `json:"warnings"`
-	Attempts         int             `json:"attempts"`
-	DurationMS       float64         `json:"duration_ms"`
+	// Network is the path the reported attempt took: proxy, addresses, TLS.
+	Network    *netpath.Path `json:"network"`
+	Attempts   int           `json:"attempts"`
+	DurationMS float64       `json:"duration_ms"`
 	// Interrupted is true when the caller's context ended the run early.
 	Interrupted bool `json:"interrupted,omitempty"`
 	// Renew is Config.Renew: whether the run renewed the token on

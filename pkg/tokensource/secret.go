@@ -3,6 +3,8 @@ package tokensource
 import (
 	"bytes"
 	"os"
+
+	"github.com/convctl/convctl/pkg/debuglog"
 )
 
 // ReadSecret reads an API Key secret from environment variable env or from
@@ -20,12 +22,18 @@ func ReadSecret(env, file string, getenv func(string) string) ([]byte, error) {
 		}
 		secret := trimNewlines([]byte(getenv(env)))
 		if len(bytes.TrimSpace(secret)) == 0 {
-			return nil, inputErr(nil, "--secret-env %s: environment variable %s is not set or is empty; export it, or use --secret-file", env, env)
+			if kind := debuglog.Sensitive(env); kind != "" {
+				return nil, inputErr(nil, "--secret-env takes the NAME of an environment variable; the value given looks like %s itself, so it is not shown: export the secret in a variable and name the variable", kind)
+			}
+			return nil, inputErr(nil, "--secret-env %s: environment variable %s is not set or is empty; export it, or read the secret from a file instead", env, env)
 		}
 		return secret, nil
 	case file != "":
 		b, err := readFileCapped(file)
 		if err != nil {
+			if kind := debuglog.Sensitive(file); kind != "" {
+				return nil, inputErr(err, "--secret-file takes the PATH of a file; the value given looks like %s itself, so it is not shown: write the secret into a file and name the file", kind)
+			}
 			return nil, inputErr(err, "--secret-file %s: %s", file, describeFileError(err, "secret"))
 		}
 		secret := trimNewlines(b)

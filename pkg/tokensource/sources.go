@@ -54,7 +54,7 @@ func (s *stdinSource) read() {
 	default:
 		s.token = Clean(string(b))
 		if s.token == "" {
-			s.err = inputErr(nil, "stdin was empty: pipe a token in, e.g. `convctl token mint … | convctl token inspect -`")
+			s.err = inputErr(nil, "stdin was empty: pipe the token in")
 		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/convctl/convctl/pkg/debuglog"
 )
 
 // ErrInput is matched by every error this package returns: the token or
@@ -68,7 +70,10 @@ type Source interface {
 
 // Source checks that exactly one source is set and returns it. It reads
 // nothing yet: problems with the file, variable, command or URL show up in
-// Fetch.
+// Fetch. The exception is a value that looks like a token or a secret itself
+// (debuglog.Sensitive) given as a file that does not exist, a variable that is
+// not set, or a one-word command: Source refuses it at once, without running
+// or quoting it.
 func (s Spec) Source() (Source, error) {
 	var given []string
 	if s.Arg == "-" {
@@ -117,10 +122,21 @@ func (s Spec) Source() (Source, error) {
 		}
 		return argSource(tok), nil
 	case s.File != "":
+		if kind := debuglog.Sensitive(s.File); kind != "" {
+			if _, err := os.Stat(s.File); err != nil {
+				return nil, inputErr(err, "--token-file takes the PATH of a file; the value given looks like %s itself, so it is not shown: %s", kind, pastedAdvice)
+			}
+		}
 		return fileSource(s.File), nil
 	case s.Env != "":
+		if kind := debuglog.Sensitive(s.Env); kind != "" && getenv(s.Env) == "" {
+			return nil, inputErr(nil, "--token-env takes the NAME of an environment variable; the value given looks like %s itself, so it is not shown: %s", kind, pastedAdvice)
+		}
 		return &envSource{name: s.Env, getenv: getenv}, nil
 	case s.Cmd != "":
+		if kind := debuglog.Sensitive(s.Cmd); kind != "" && !strings.ContainsAny(strings.TrimSpace(s.Cmd), " \t") {
+			return nil, inputErr(nil, "--token-cmd takes a shell COMMAND that prints the token; the value given looks like %s itself, so it is neither run nor shown: %s", kind, pastedAdvice)
+		}
 		return cmdSource(s.Cmd), nil
 	}
 	src, err := newURLSource(s.URL, s.Field, s.Client)
@@ -129,6 +145,10 @@ func (s Spec) Source() (Source, error) {
 	}
 	return src, nil
 }
+
+// pastedAdvice is what to do instead of pasting a token into a flag that
+// names where the token is.
+const pastedAdvice = "put the token in a file or an environment variable and name that, or pipe it in on stdin (-)"
 
 // Clean trims surrounding whitespace and a "Bearer " prefix (any case), as a
 // token copied from an Authorization header or a file with a trailing newline

@@ -87,7 +87,7 @@ func statusText(resp *http.Response) string {
 func statusAdvice(code int) string {
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return "the endpoint refused the request; it may want credentials (put them in the URL, or use --token-cmd with curl)"
+		return "the endpoint refused the request; it may want credentials (put them in the URL, or fetch the token with a command that can send them, such as curl)"
 	case code == http.StatusNotFound:
 		return "check the URL's path"
 	case code >= 500:
