@@ -280,6 +280,10 @@ func checkConnection(ctx context.Context, opts *CheckOptions, rep *checkReport, 
 	prog.show(checkConnect, "connecting to "+safeURL(target))
 	pr, err := probe.Run(ctx, cfg)
 	if err != nil {
+		var tooLarge *probe.TokenTooLargeError
+		if errors.As(err, &tooLarge) {
+			return asUsage(tokenTooLarge(tooLarge))
+		}
 		if errors.Is(err, probe.ErrConfig) {
 			return asUsage(err)
 		}

@@ -87,12 +87,14 @@ as curl's do. A proxy's password is always shown as ***.
 
 The report goes to stdout (-o text or json); on a terminal, live progress
 goes to stderr. --debug logs every frame both ways (token signatures
-redacted) and every inner state change to stderr.
+redacted) and every inner state change to stderr; of a flood, the first 10
+frames of a kind each second, then one line counting the rest.
 
 Exit status: 0 when the run ends as --expect says (default connected);
 1 when it is denied or disconnected instead (or connects when denied was
 expected); 3 on a timeout, an unreachable server or a protocol error;
-2 on bad flags or a token that cannot be read.`,
+2 on bad flags, or a token that cannot be read or is too large to send
+(over 64 KiB with the init that carries it).`,
 		Example: `  # Against the local server (convctl serve prints its URL)
   convctl connect --url ws://127.0.0.1:4567/v3/wsconnect --token-env TOKEN
 
@@ -141,7 +143,7 @@ expected); 3 on a timeout, an unreachable server or a protocol error;
 	sf.register(fs, "to explain a rejected token (its signature is checked)")
 	cf.register(cmd, "bound the whole run, reconnects included")
 	nf.register(cmd)
-	fs.BoolVar(&opts.Debug, "debug", false, "log every frame and inner state change to stderr (token signatures redacted)")
+	fs.BoolVar(&opts.Debug, "debug", false, "log every frame and inner state change to stderr (token signatures redacted; a flood's frames counted past 10 a second)")
 	fs.DurationVar(&opts.Ping, "ping", defaultPing, "ping interval while connected, to measure round trips and catch a dead peer (0: none, like the SDK)")
 	fs.BoolVar(&opts.Renew, "renew", false, "on tokenAboutToExpire, fetch a fresh token and send update, as an app should")
 	fs.BoolVar(&opts.NoReconnect, "no-reconnect", false, "stop at the first failure instead of retrying with backoff")
@@ -207,7 +209,11 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 		rep.URL = safeURL(rep.URL)
 	}
 	if err != nil {
+		var tooLarge *probe.TokenTooLargeError
 		switch {
+		case errors.As(err, &tooLarge):
+			// Input no server could accept: nothing was dialed (exit 2).
+			return asUsage(tokenTooLarge(tooLarge))
 		case errors.Is(err, probe.ErrToken) && firstErr != nil:
 			if errors.Is(firstErr, tokensource.ErrInput) {
 				return asUsage(firstErr)
@@ -255,6 +261,11 @@ func runExitCode(rep *probe.Report, expect probe.Outcome) int {
 		return exitOK
 	}
 	return exitFailed
+}
+
+// tokenTooLarge words a token too large to send as an input error.
+func tokenTooLarge(e *probe.TokenTooLargeError) error {
+	return fmt.Errorf("%w; an Access Token is a few hundred bytes to a few KiB: check that the token source gives the token alone", e)
 }
 
 func hasEvent(rep *probe.Report, name string) bool {

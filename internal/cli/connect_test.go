@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -228,6 +229,28 @@ func TestConnectExitCodes(t *testing.T) {
 			t.Errorf("exit %d, stdout %q, stderr %q; want 2 naming the variable", code, stdout, stderr)
 		}
 	})
+	t.Run("token too large for a Twilsock header", func(t *testing.T) {
+		// Input no server could take: exit 2 before anything is dialed
+		// (refused upgrades would show a dial), naming the size and limit.
+		big, err := inspect.Mint(inspect.MintOptions{AccountSID: connAccount, APIKeySID: connKey, Secret: []byte(connSecret),
+			Identity: strings.Repeat("a", 70000), ChatServiceSID: connService, TTL: time.Hour, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refusing := startConnEmulator(t, emulator.Config{RefuseUpgrades: 1 << 20})
+		code, stdout, stderr := connectCLI(t, big, "--url", refusing, "--token-env", "TOKEN", "-o", "json")
+		if code != exitUsage || stdout != "" {
+			t.Errorf("exit %d, stdout %q; want 2 and no report", code, stdout)
+		}
+		for _, want := range []string{fmt.Sprintf("the token is %d bytes, too large for a Twilsock header", len(big)), "65536 bytes (64 KiB)"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr lacks %q: %s", want, stderr)
+			}
+		}
+		if sig := big[strings.LastIndexByte(big, '.')+1:]; strings.Contains(stderr, sig) {
+			t.Errorf("the token's signature leaked into stderr")
+		}
+	})
 	t.Run("bad flag", func(t *testing.T) {
 		code, _, stderr := connectCLI(t, good, "--url", url, "--no-such-flag")
 		if code != exitUsage || !strings.Contains(stderr, "no-such-flag") {
@@ -267,7 +290,7 @@ func TestConnectOutput(t *testing.T) {
 			url := startConnEmulator(t, emulator.Config{DropAfter: 20 * time.Millisecond})
 			io, _, out, errOut := TestIO()
 			io.SetTTY(tty)
-			ctx, tune := untilReconnected()
+			ctx, tune := untilReconnected(1) // the report shows "Pings"
 			opts := &ConnectOptions{IO: io, Source: staticSource(tok), URL: url, Timeout: 5 * time.Second, Hold: 4 * time.Second,
 				Ping: 10 * time.Millisecond, Expect: probe.OutcomeConnected, Output: "text", Now: time.Now, tick: 10 * time.Millisecond, tune: tune}
 			err := runConnect(ctx, opts)
@@ -301,7 +324,7 @@ func TestConnectOutput(t *testing.T) {
 		url := startConnEmulator(t, emulator.Config{OffloadAfter: 20 * time.Millisecond, OffloadBackoff: 30 * time.Millisecond})
 		io, _, out, _ := TestIO()
 		io.SetTTY(true)
-		ctx, tune := untilReconnected()
+		ctx, tune := untilReconnected(0)
 		opts := &ConnectOptions{IO: io, Source: staticSource(tok), URL: url, Timeout: 5 * time.Second, Hold: 4 * time.Second,
 			Expect: probe.OutcomeConnected, Output: "json", Now: time.Now, tune: tune}
 		if err := runConnect(ctx, opts); err != nil {
@@ -326,19 +349,27 @@ func TestConnectOutput(t *testing.T) {
 }
 
 // untilReconnected compresses the SDK's timings and returns a context that
-// ends once the run has connected a second time: the test holds exactly as
-// long as it needs, whatever the machine's load.
-func untilReconnected() (context.Context, func(*probe.Config)) {
+// ends once the run has connected a second time and had at least pongs
+// pongs: the test holds exactly as long as it needs, whatever the machine's
+// load (a ping's round trip may fall in either session, or in neither
+// before the second connect).
+func untilReconnected(pongs int) (context.Context, func(*probe.Config)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return ctx, func(c *probe.Config) {
 		compress(c)
-		prev, n := c.Observer, 0
+		prev, connects, pinged := c.Observer, 0, 0
 		c.Observer = func(u probe.Update) {
 			prev(u)
-			if u.Kind == probe.UpdateState && u.PublicChanged && u.State == probe.StateConnected {
-				if n++; n == 2 {
-					cancel()
-				}
+			switch {
+			case u.Kind == probe.UpdateState && u.PublicChanged && u.State == probe.StateConnected:
+				connects++
+			case u.Kind == probe.UpdatePing:
+				pinged++
+			default:
+				return
+			}
+			if connects >= 2 && pinged >= pongs {
+				cancel()
 			}
 		}
 	}

@@ -162,6 +162,8 @@ func (r *run) expiryHint(c *Cause) string {
 		switch {
 		case !r.cfg.Renew:
 			s += ", but renewing was off and nothing renewed the token: an app must call updateToken on tokenAboutToExpire"
+		case errors.Is(r.renewErr, ErrTokenTooLarge):
+			s += fmt.Sprintf(" and renewing fetched a token it could not send: %v", r.renewErr)
 		case r.renewErr != nil:
 			s += fmt.Sprintf(" and renewing could not fetch a fresh token: %v", r.renewErr)
 		case r.renewedSameExp:

@@ -91,8 +91,9 @@ type Config struct {
 	// Version goes into init's metadata (ver, sdkv). Default "dev".
 	Version string
 
-	// Logger gets every frame both ways (tokens redacted) and every inner
-	// transition at debug level. Nil logs nothing.
+	// Logger gets every frame both ways (tokens redacted; past
+	// FrameLogBurst of a kind in a FrameLogWindow, a count) and every
+	// inner transition at debug level. Nil logs nothing.
 	Logger *slog.Logger
 	// Observer is called from Run's goroutine, in order, for every state
 	// change and event as it happens; of an event folded into a count (see

@@ -12,7 +12,8 @@
 //		Token: func(ctx context.Context) (string, error) { return tok, nil },
 //		Hold:  10 * time.Second,
 //	})
-//	// err is only a bad Config (ErrConfig) or no first token (ErrToken).
+//	// err is only a bad Config (ErrConfig) or no first token (ErrToken;
+//	// also ErrTokenTooLarge for one no Twilsock header can carry).
 //	fmt.Println(rep.Outcome, rep.Cause)
 //
 // What the probe does as the SDK does: the same init (the Conversations
@@ -49,6 +50,11 @@
 // the rest) and counts the rest in Report.Omitted, and text a peer supplied
 // is cut to MaxMessageBytes. The reader holds at most a couple of messages
 // ahead of the state machine, so a flood is held back by TCP, not buffered.
+// The debug log (Config.Logger) is bounded too: it shows the first
+// FrameLogBurst frames of each kind (direction and method) in every
+// FrameLogWindow whole, tokens redacted, and counts the rest of that
+// window's in one line ("… 10,342 more notification frames received in the
+// last 1s").
 //
 // Hints say what to change in an app's or a deployment's terms, never a
 // command's flags; the facts a command needs to word its own advice are in

@@ -1,13 +1,17 @@
 package probe
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/convctl/convctl/pkg/debuglog"
 	"github.com/convctl/convctl/pkg/emulator"
 	"github.com/convctl/convctl/pkg/inspect"
 	"github.com/convctl/convctl/pkg/twilsock"
@@ -20,6 +24,17 @@ func startEmulator(t testing.TB, cfg emulator.Config) (*emulator.Server, string)
 	if cfg.Secret == nil {
 		cfg.Secret = testSecret
 	}
+	if cfg.Logger == nil {
+		// The server's side of a failure, shown only then (after Shutdown,
+		// the cleanup below, so nothing writes while it is read).
+		logs := &lockedBuffer{}
+		cfg.Logger = debuglog.New(logs, debuglog.Options{Level: slog.LevelDebug})
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("emulator log:\n%s", logs.String())
+			}
+		})
+	}
 	em := emulator.New(cfg)
 	srv := httptest.NewServer(em)
 	t.Cleanup(func() {
@@ -31,6 +46,24 @@ func startEmulator(t testing.TB, cfg emulator.Config) (*emulator.Server, string)
 		srv.Close()
 	})
 	return em, "ws" + strings.TrimPrefix(srv.URL, "http") + emulator.PathWS
+}
+
+// lockedBuffer is a bytes.Buffer safe to write from the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // nearExpiry returns a clock for the emulator under which a token expiring

@@ -46,7 +46,9 @@ var conversationsMessageTypes = []string{
 // Run opens a Twilsock connection as the Conversations SDK would and walks it
 // through its states until the run is over (see Config). It returns an error
 // only for a bad Config (ErrConfig) or when the first token cannot be had
-// (ErrToken); every other outcome, including failure, is in the Report.
+// or cannot be sent (ErrToken, and ErrTokenTooLarge for a token the init
+// header cannot carry: nothing is dialed then); every other outcome,
+// including failure, is in the Report.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return runWith(ctx, cfg, nil)
 }
@@ -89,6 +91,7 @@ func runWith(ctx context.Context, cfg Config, dial dialFunc) (*Report, error) {
 		bo:       backoff{policy: cfg.Backoff},
 		log:      debuglog.Component(cfg.Logger, "probe"),
 		flog:     debuglog.Component(cfg.Logger, "frame"),
+		frames:   newFrameLimiter(time.Now),
 		eventAt:  map[eventKey]int{},
 		occurred: map[eventKey]int{},
 		perName:  map[string]int{},
@@ -122,15 +125,17 @@ type run struct {
 	start    time.Time
 	log      *slog.Logger
 	flog     *slog.Logger
+	frames   *frameLimiter // which frames flog shows whole
 
-	rep      Report
-	omitted  Omitted
-	eventAt  map[eventKey]int // the latest entry of each kind of event
-	occurred map[eventKey]int // how often each kind with an entry happened
-	perName  map[string]int   // entries per event name
-	retries  int              // reconnects scheduled, counting omitted ones
-	inner    Inner
-	public   State
+	rep       Report
+	omitted   Omitted
+	lastStamp int64            // µs: the latest time stamp gave
+	eventAt   map[eventKey]int // the latest entry of each kind of event
+	occurred  map[eventKey]int // how often each kind with an entry happened
+	perName   map[string]int   // entries per event name
+	retries   int              // reconnects scheduled, counting omitted ones
+	inner     Inner
+	public    State
 
 	token        string
 	tokenRep     *inspect.Report
@@ -167,6 +172,20 @@ type run struct {
 
 func (r *run) since() time.Duration { return time.Since(r.start) }
 
+// stamp is the report's time (ms since the start, to the microsecond) for
+// the next thing it records: strictly after the one before, so that states
+// and events sorted by time come out in the order they happened. Two
+// things often fall in the same microsecond (tokenUpdated, then at once
+// the disconnect it allowed); the later one is then a microsecond on.
+func (r *run) stamp() float64 {
+	us := int64(math.Round(float64(r.since()) / float64(time.Microsecond)))
+	if us <= r.lastStamp {
+		us = r.lastStamp + 1
+	}
+	r.lastStamp = us
+	return float64(us) / 1000
+}
+
 // over reports whether the run has ended. It reads the clock as well as the
 // context: a starved process wakes with every timer due at once, and the
 // context's own timer may not have run yet; the deadline must win.
@@ -200,15 +219,15 @@ func (r *run) emit(u Update) {
 
 // enter moves to an inner state, recording the public state when it changes.
 func (r *run) enter(s Inner) {
-	at := r.since()
+	at := r.stamp()
 	old := r.inner
 	r.inner = s
 	pub := s.Public()
-	r.rep.InnerStates = appendBounded(r.rep.InnerStates, InnerChange{State: s, Public: pub, AtMS: ms(at)}, MaxInnerStates, &r.omitted.InnerStates)
+	r.rep.InnerStates = appendBounded(r.rep.InnerStates, InnerChange{State: s, Public: pub, AtMS: at}, MaxInnerStates, &r.omitted.InnerStates)
 	changed := len(r.rep.States) == 0 || pub != r.public
 	if changed {
 		r.public = pub
-		r.rep.States = appendBounded(r.rep.States, StateChange{State: pub, AtMS: ms(at)}, MaxStates, &r.omitted.States)
+		r.rep.States = appendBounded(r.rep.States, StateChange{State: pub, AtMS: at}, MaxStates, &r.omitted.States)
 	}
 	r.log.Debug("state", "from", string(old), "to", string(s), "public", string(pub), "public_changed", changed)
 	r.emit(Update{Kind: UpdateState, Inner: s, State: pub, PublicChanged: changed})
@@ -222,7 +241,7 @@ func (r *run) enter(s Inner) {
 // count, not the report. The observer hears of a folded repeat when its
 // count reaches a power of two.
 func (r *run) event(e Event) {
-	at := ms(r.since())
+	at := r.stamp()
 	e.Message = clip(e.Message)
 	k := keyOf(&e)
 	full := r.perName[e.Name] >= MaxEventsPerName
@@ -330,6 +349,9 @@ func (r *run) fetchToken() (string, error) {
 	tok = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(tok), "Bearer "))
 	if tok == "" {
 		return "", errors.New("the token source returned an empty token")
+	}
+	if err := r.checkTokenSize(tok); err != nil {
+		return "", err
 	}
 	return tok, nil
 }
@@ -457,12 +479,33 @@ func (r *run) attempt() step {
 	s := startSession(ws)
 	r.enter(InnerInitialising)
 	a.phase = PhaseInit
-	init := twilsock.NewInit(r.token, r.continuation, r.metadata(), []twilsock.Registration{{
-		Product: twilsock.ProductConversations, Type: "ers", NotificationProtocolVersion: 0,
-		MessageTypes: conversationsMessageTypes,
-	}})
-	r.request(s, init, twilsock.MethodInit)
+	if err := r.request(s, r.newInit(r.token), twilsock.MethodInit); err != nil {
+		return r.initUnsendable(s, err)
+	}
 	return r.serve(s, a)
+}
+
+// initUnsendable: the init does not fit a Twilsock header, so nothing was
+// sent. The token fitted when it was fetched; only a continuation token
+// the server handed out since can have grown init past the limit. It would
+// not fit on any retry either, so the run ends here.
+func (r *run) initUnsendable(s *session, err error) step {
+	msg := err.Error()
+	var tl *TokenTooLargeError
+	if errors.As(r.checkTokenSize(r.token), &tl) {
+		msg = tl.Error()
+	}
+	ct := 0
+	if r.continuation != nil {
+		ct = len(*r.continuation)
+	}
+	r.terminal = &Cause{Kind: CauseProtocol, Phase: PhaseInit,
+		Message: fmt.Sprintf("init could not be sent: %s, with the %d-byte continuation token the server gave", msg, ct),
+		Hint:    "the server's continuation token leaves too little room in init for this token: a real Twilsock server's are well under 1 KiB"}
+	r.setFail(r.terminal)
+	r.enter(InnerError)
+	r.closeSocket(s, false)
+	return done
 }
 
 func (r *run) metadata() twilsock.Metadata {
@@ -542,8 +585,10 @@ func (r *run) runOver(err error) bool {
 	return true
 }
 
-// request sends init or update and starts its reply timer.
-func (r *run) request(s *session, m twilsock.Message, method string) {
+// request sends init or update and starts its reply timer. Its error is
+// one the frame could not be encoded for (nothing was sent); a failed
+// write is the connection lost, as for send.
+func (r *run) request(s *session, m twilsock.Message, method string) error {
 	s.clearPending()
 	var id string
 	switch h := m.(type) {
@@ -553,20 +598,25 @@ func (r *run) request(s *session, m twilsock.Message, method string) {
 		id = h.ID
 	}
 	s.pendingID, s.pendingMethod, s.pendingAt = id, method, time.Now()
+	if err := r.send(s, m, nil); err != nil {
+		s.clearPending()
+		return err
+	}
 	s.reqTimer = time.NewTimer(r.cfg.RequestTimeout)
-	r.send(s, m, nil)
+	return nil
 }
 
 // send writes one frame. Only Run's goroutine calls it. A failed write
-// closes the socket, which the reader reports as the connection lost.
-func (r *run) send(s *session, m twilsock.Message, payload []byte) {
+// closes the socket, which the reader reports as the connection lost; the
+// error is only for a frame that does not encode, which is not sent.
+func (r *run) send(s *session, m twilsock.Message, payload []byte) error {
 	if s.closed || s.writeErr != nil {
-		return
+		return nil
 	}
 	b, err := twilsock.Encode(m, payload)
 	if err != nil {
-		r.log.Error("encode", "err", err)
-		return
+		r.log.Debug("not sent: the frame does not encode", "err", err)
+		return err
 	}
 	r.logFrame("send", b)
 	_ = s.ws.SetWriteDeadline(r.writeDeadline())
@@ -575,6 +625,7 @@ func (r *run) send(s *session, m twilsock.Message, payload []byte) {
 		r.log.Debug("write failed", "err", err)
 		s.ws.Close()
 	}
+	return nil
 }
 
 func (r *run) writeDeadline() time.Time {
@@ -588,14 +639,23 @@ func (r *run) writeDeadline() time.Time {
 	return d
 }
 
-func (r *run) logFrame(dir string, b []byte) {
+// logFrame logs one frame at debug level, if the frame limiter lets it
+// through (FrameLogBurst of a kind a second), and reports whether it did:
+// what else a caller would log about the frame goes with it.
+func (r *run) logFrame(dir string, b []byte) bool {
 	if !r.flog.Enabled(r.ctx, slog.LevelDebug) {
-		return
+		return false
 	}
 	f, err := twilsock.Decode(b)
 	if err != nil {
+		if !r.frames.allow(r.flog, frameKind{dir: dir, what: "undecodable"}) {
+			return false
+		}
 		r.flog.Debug(dir, "bytes", len(b), "undecodable", err.Error())
-		return
+		return true
+	}
+	if !r.frames.allow(r.flog, kindOf(dir, f.Header.Method)) {
+		return false
 	}
 	attrs := []any{"method", f.Header.Method, "id", f.Header.ID, "bytes", len(b),
 		"header", debuglog.RedactJWTs(string(f.RawHeader))}
@@ -607,6 +667,12 @@ func (r *run) logFrame(dir string, b []byte) {
 		attrs = append(attrs, "payload", debuglog.RedactJWTs(string(p)))
 	}
 	r.flog.Debug(dir, attrs...)
+	return true
+}
+
+// flushFrameLog writes the summaries of the frames the limiter folded.
+func (r *run) flushFrameLog() {
+	r.frames.flush(r.flog, time.Now(), true)
 }
 
 // serve runs one open connection until it ends: it waits for the next
@@ -644,6 +710,7 @@ func (c *openConn) stop() {
 		}
 	}
 	c.s.close()
+	c.r.flushFrameLog()
 }
 
 // next waits for one thing to happen on the connection and handles it.
@@ -763,11 +830,13 @@ func (r *run) ping(s *session) {
 // connection is over, st what follows.
 func (r *run) onMessage(s *session, a *attempt, in inbound) (st step, end bool) {
 	if in.typ != websocket.BinaryMessage {
-		r.flog.Debug("recv", "text", debuglog.RedactJWTs(string(in.data)), "bytes", len(in.data))
+		if r.flog.Enabled(r.ctx, slog.LevelDebug) && r.frames.allow(r.flog, frameKind{dir: "recv", what: "text"}) {
+			r.flog.Debug("recv", "text", debuglog.RedactJWTs(string(in.data)), "bytes", len(in.data))
+		}
 		r.warn("the server sent a text WebSocket message; the SDK silently drops those (Twilsock frames must be binary)")
 		return step{}, false
 	}
-	r.logFrame("recv", in.data)
+	shown := r.logFrame("recv", in.data)
 	f, err := twilsock.Decode(in.data)
 	if err != nil {
 		r.event(Event{Name: EventProtocolError, Message: err.Error()})
@@ -778,7 +847,9 @@ func (r *run) onMessage(s *session, a *attempt, in inbound) (st step, end bool) 
 	switch h.Method {
 	case twilsock.MethodReply:
 		if h.ID == "" || h.ID != s.pendingID {
-			r.log.Debug("reply to no pending request", "id", h.ID)
+			if shown {
+				r.log.Debug("reply to no pending request", "id", h.ID)
+			}
 			return step{}, false
 		}
 		method, rtt := s.pendingMethod, in.at.Sub(s.pendingAt)
@@ -819,7 +890,9 @@ func (r *run) onMessage(s *session, a *attempt, in inbound) (st step, end bool) 
 		r.send(s, twilsock.NewAck(h.ID), nil)
 		return r.serverClose(s, f), true
 	}
-	r.log.Debug("ignored frame", "method", h.Method)
+	if shown {
+		r.log.Debug("ignored frame", "method", h.Method)
+	}
 	return step{}, false
 }
 
@@ -898,9 +971,12 @@ func (r *run) onConnected(s *session, a *attempt, h *twilsock.Header) {
 func (r *run) update(s *session, why string) {
 	tok, err := r.fetchToken()
 	if err != nil {
-		if why == "renew" {
+		switch {
+		case why == "renew":
 			r.renewErr = err
-		} else {
+		case errors.Is(err, ErrTokenTooLarge):
+			r.warn("no update was sent: " + err.Error())
+		default:
 			r.warn("no update was sent: the token source failed: " + err.Error())
 		}
 		r.event(Event{Name: EventTokenRefreshFailed, Message: err.Error()})
@@ -914,7 +990,12 @@ func (r *run) update(s *session, why string) {
 	}
 	r.useToken(tok)
 	r.enter(InnerUpdating)
-	r.request(s, twilsock.NewUpdate(tok), twilsock.MethodUpdate)
+	if err := r.request(s, twilsock.NewUpdate(tok), twilsock.MethodUpdate); err != nil {
+		// Not reached with a token checkTokenSize let through (update is
+		// smaller than init), but never wait for a reply to nothing.
+		r.warn("no update was sent: " + err.Error())
+		r.enter(InnerConnected)
+	}
 }
 
 func (r *run) updateReply(s *session, f *twilsock.Frame) (step, bool) {
@@ -1235,6 +1316,7 @@ func (r *run) noteDate(resp *http.Response) {
 
 // finish settles the outcome and cause and fills in the rest of the report.
 func (r *run) finish() *Report {
+	r.flushFrameLog()
 	rep := &r.rep
 	switch {
 	case r.denied:

@@ -118,7 +118,11 @@ type RegionMismatch struct {
 	URL   string `json:"url"`
 }
 
-// StateChange records entering a public state.
+// StateChange records entering a public state. Its AtMS is that of the
+// InnerChange that made it. The times of states, inner states and events
+// are strictly increasing in the order they happened (by a microsecond
+// where two fell in the same one), so sorting them together by time gives
+// that order.
 type StateChange struct {
 	State State   `json:"state"`
 	AtMS  float64 `json:"at_ms"`
