@@ -15,8 +15,7 @@ import (
 )
 
 // serveWebFlags are serve's flags for its web side: the token endpoint and
-// the control token (cli-contract.md, "convctl serve: dashboard, event
-// stream, token endpoint").
+// the control token (docs/control-api.md, docs/local-dev.md).
 type serveWebFlags struct {
 	tokenEndpoint   bool
 	accountSID      string

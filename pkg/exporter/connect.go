@@ -63,7 +63,7 @@ func Connect(c ConnectConfig) Module {
 	}
 }
 
-// connectMetrics are the connect module's gauges, per cli-contract.md.
+// connectMetrics are the connect module's gauges, as docs/prometheus.md lists them.
 type connectMetrics struct {
 	phase        *prometheus.GaugeVec
 	outcome      *prometheus.GaugeVec

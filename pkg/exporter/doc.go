@@ -21,8 +21,8 @@
 // is the `netcheck` module (every endpoint of the region, pkg/netcheck).
 // Another kind of probe is one more entry in the table (see Modules).
 //
-// Metric names and meanings are the contract of cli-contract.md, "convctl
-// exporter"; a metric whose fact the probe did not learn (a phase that did
+// Metric names and meanings are a contract, documented in
+// docs/prometheus.md; a metric whose fact the probe did not learn (a phase that did
 // not happen, a certificate on ws://) is absent rather than zero, except
 // convctl_probe_http_status and convctl_probe_twilio_error, which are 0 when
 // there was no cause.

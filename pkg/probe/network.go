@@ -20,7 +20,7 @@ import (
 // PhaseProxy is TCP (and TLS) to an HTTP proxy plus its answer to CONNECT.
 const PhaseProxy Phase = "proxy"
 
-// Cause kinds for the network path (cli-contract.md, "Network flags").
+// Cause kinds for the network path (docs/network-path.md; JSON in docs/json-reports.md).
 const (
 	// CauseProxy: the proxy refused or failed the CONNECT, or accepted it
 	// and the WebSocket upgrade then failed through it. HTTPStatus is the
