@@ -143,15 +143,7 @@ SIGINT or SIGTERM stops it within 2s, cancelling probes in flight.`,
 
 // runExporter serves until ctx ends, then stops within about 2 s.
 func runExporter(ctx context.Context, opts *ExporterOptions) error {
-	level := slog.LevelInfo
-	if opts.Debug {
-		level = slog.LevelDebug
-	}
-	form := debuglog.FormatText
-	if opts.LogJSON {
-		form = debuglog.FormatJSON
-	}
-	logger := debuglog.New(opts.IO.ErrOut, debuglog.Options{Level: level, Format: form, Color: opts.IO.ErrColorEnabled()})
+	logger := serverLogger(opts.IO, opts.Debug, opts.LogJSON)
 	log := debuglog.Component(logger, "exporter")
 
 	// One dialer for every probe: it is safe for concurrent use, and root

@@ -254,15 +254,7 @@ func checkListenAddr(addr string) error {
 
 // runServe serves until ctx ends, then stops cleanly.
 func runServe(ctx context.Context, opts *ServeOptions) error {
-	level := slog.LevelInfo
-	if opts.Debug {
-		level = slog.LevelDebug
-	}
-	form := debuglog.FormatText
-	if opts.LogJSON {
-		form = debuglog.FormatJSON
-	}
-	logger := debuglog.New(opts.IO.ErrOut, debuglog.Options{Level: level, Format: form, Color: opts.IO.ErrColorEnabled()})
+	logger := serverLogger(opts.IO, opts.Debug, opts.LogJSON)
 	log := debuglog.Component(logger, "serve")
 
 	// No TCP keepalive: the server pings every WebSocket itself, and each
