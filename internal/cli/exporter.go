@@ -218,17 +218,3 @@ func anyChanged(cmd *cobra.Command, names ...string) bool {
 	}
 	return false
 }
-
-// reachableAddr is the address to print: an exporter listening on every
-// interface is reached on loopback from this machine.
-func reachableAddr(addr net.Addr) string {
-	host, port, _ := net.SplitHostPort(addr.String())
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		if ip.To4() != nil {
-			host = "127.0.0.1"
-		} else {
-			host = "::1"
-		}
-	}
-	return net.JoinHostPort(host, port)
-}

@@ -372,18 +372,10 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	return nil
 }
 
-// wsURL is the URL clients connect to. A server listening on every interface
-// is reached on loopback from this machine, so that is what it prints.
+// wsURL is the URL clients connect to, on an address this machine reaches
+// (reachableAddr).
 func wsURL(addr net.Addr) string {
-	host, port, _ := net.SplitHostPort(addr.String())
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		if ip.To4() != nil {
-			host = "127.0.0.1"
-		} else {
-			host = "::1"
-		}
-	}
-	return "ws://" + net.JoinHostPort(host, port) + emulator.PathWS
+	return "ws://" + reachableAddr(addr) + emulator.PathWS
 }
 
 // faultList names the faults in force, for the startup line.

@@ -1,7 +1,11 @@
 package cli
 
+// What the long-running commands (serve, exporter) share: their stderr log
+// and the address they print.
+
 import (
 	"log/slog"
+	"net"
 
 	"github.com/convctl/convctl/pkg/debuglog"
 )
@@ -19,4 +23,18 @@ func serverLogger(io *IOStreams, debug, jsonLines bool) *slog.Logger {
 		form = debuglog.FormatJSON
 	}
 	return debuglog.New(io.ErrOut, debuglog.Options{Level: level, Format: form, Color: io.ErrColorEnabled()})
+}
+
+// reachableAddr is the address a long-running command prints: one listening
+// on every interface (0.0.0.0, ::) is reached on loopback from this machine.
+func reachableAddr(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		if ip.To4() != nil {
+			host = "127.0.0.1"
+		} else {
+			host = "::1"
+		}
+	}
+	return net.JoinHostPort(host, port)
 }
