@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"io/fs"
 	"net/http"
@@ -10,13 +9,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/emulator"
 	"github.com/convctl/convctl/pkg/inspect"
 )
@@ -229,11 +228,11 @@ func canaryRun(t *testing.T, args []string, getenv func(string) string) (stdout,
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	out := &notifyBuffer{onWrite: cancel}
+	out := &testpeer.Buffer{OnWrite: cancel}
 	if len(args) == 0 || (args[0] != "serve" && args[0] != "exporter") {
-		out.onWrite = nil
+		out.OnWrite = nil
 	}
-	errOut := &notifyBuffer{}
+	errOut := &testpeer.Buffer{}
 	ios := &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}
 	done := make(chan struct{})
 	go func() {
@@ -249,29 +248,6 @@ func canaryRun(t *testing.T, args []string, getenv func(string) string) (stdout,
 		t.Errorf("ran into the test's deadline: %s", canaryArgs(args))
 	}
 	return out.String(), errOut.String()
-}
-
-// notifyBuffer is a concurrency-safe buffer that calls onWrite after each write.
-type notifyBuffer struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	onWrite func()
-}
-
-func (b *notifyBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	n, err := b.buf.Write(p)
-	b.mu.Unlock()
-	if b.onWrite != nil {
-		b.onWrite()
-	}
-	return n, err
-}
-
-func (b *notifyBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // canaryMask shows a failure without printing the canary in full either.

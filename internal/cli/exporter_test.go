@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509/pkix"
@@ -18,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -94,24 +92,6 @@ func TestExporterUsageErrors(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe to write from the command and read from the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // tokenEndpoint serves freshly minted tokens (signed with secret) at its
 // URL, as an app's token endpoint does; fetched is signalled on each GET.
 func tokenEndpoint(t testing.TB, secret []byte, fetched chan<- struct{}) string {
@@ -155,7 +135,7 @@ func exporterEmulator(t testing.TB, cfg emulator.Config) string {
 // runningExporter is `convctl exporter` run through Run in this process.
 type runningExporter struct {
 	url    string // http://127.0.0.1:PORT/
-	stderr *syncBuffer
+	stderr *testpeer.Buffer
 	cancel context.CancelFunc
 	done   chan int // the exit code
 }
@@ -165,7 +145,7 @@ type runningExporter struct {
 func startExporterCLI(t *testing.T, args ...string) *runningExporter {
 	t.Helper()
 	pr, pw := io.Pipe()
-	errOut := &syncBuffer{}
+	errOut := &testpeer.Buffer{}
 	streams := &IOStreams{In: strings.NewReader(""), Out: pw, ErrOut: errOut}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &runningExporter{stderr: errOut, cancel: cancel, done: make(chan int, 1)}
@@ -313,7 +293,7 @@ scrape_configs:
 		t.Fatal(err)
 	}
 	promAddr := freePort(t)
-	var promLog syncBuffer
+	var promLog testpeer.Buffer
 	cmd := exec.Command(promBin, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+promAddr, "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = &promLog, &promLog

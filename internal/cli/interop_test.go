@@ -662,7 +662,7 @@ func nodeMajor(node string) (int, error) {
 // serveProc is one `convctl serve` running in this process on a loopback port.
 type serveProc struct {
 	url    string
-	log    *iopBuffer // its stderr
+	log    *testpeer.Buffer // its stderr
 	cancel context.CancelFunc
 	done   chan int // its exit code
 
@@ -675,7 +675,7 @@ type serveProc struct {
 func startServe(flags ...string) (*serveProc, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	log := &iopBuffer{}
+	log := &testpeer.Buffer{}
 	streams := &IOStreams{In: strings.NewReader(""), Out: pw, ErrOut: log}
 	getenv := func(k string) string {
 		if k == interopSecretEnv {
@@ -1606,24 +1606,6 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 }
 
 func (w *lineWriter) bytes() []byte { return w.all.Bytes() }
-
-// iopBuffer is a bytes.Buffer safe for the server's concurrent log writes.
-type iopBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *iopBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *iopBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func iopInt(v int) *int { return &v }
 

@@ -9,12 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/emulator"
 	"github.com/convctl/convctl/pkg/inspect"
 	"github.com/convctl/convctl/pkg/twilsock"
@@ -149,33 +149,16 @@ func TestServeAddressInUse(t *testing.T) {
 // servedProcess is `convctl serve` running through Run(), as main runs it.
 type servedProcess struct {
 	url    string
-	stderr *lockedBuffer
+	stderr *testpeer.Buffer
 	cancel context.CancelFunc
 	code   chan int
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func startServed(t *testing.T, args ...string) *servedProcess {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	p := &servedProcess{stderr: &lockedBuffer{}, cancel: cancel, code: make(chan int, 1)}
+	p := &servedProcess{stderr: &testpeer.Buffer{}, cancel: cancel, code: make(chan int, 1)}
 	streams := &IOStreams{In: strings.NewReader(""), Out: pw, ErrOut: p.stderr}
 	go func() {
 		p.code <- Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), streams, serveGetenv)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/inspect"
 	"github.com/convctl/convctl/pkg/twilsock"
 )
@@ -64,14 +65,14 @@ func TestIsLoopbackAddr(t *testing.T) {
 // chooses: loopback always, whatever --addr says.
 type webServed struct {
 	url, base string
-	stderr    *lockedBuffer
+	stderr    *testpeer.Buffer
 }
 
 func startWebServed(t *testing.T, getenv func(string) string, args ...string) *webServed {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	p := &webServed{stderr: &lockedBuffer{}}
+	p := &webServed{stderr: &testpeer.Buffer{}}
 	f := &Factory{IO: &IOStreams{In: strings.NewReader(""), Out: pw, ErrOut: p.stderr}, Getenv: getenv}
 	cmd := NewCmdServe(f, func(ctx context.Context, o *ServeOptions) error {
 		o.listen = func(ctx context.Context, network, _ string) (net.Listener, error) {

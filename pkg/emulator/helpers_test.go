@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
 
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/debuglog"
 	"github.com/convctl/convctl/pkg/inspect"
 	"github.com/convctl/convctl/pkg/twilsock"
@@ -79,37 +79,19 @@ func mint(t testing.TB, opts ...tokenOpt) string {
 	return tok
 }
 
-// syncBuffer collects a server's log lines; the server writes from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testServer is a Server behind httptest, stopped when the test ends.
 type testServer struct {
 	*Server
 	hs   *httptest.Server
 	url  string // ws://127.0.0.1:PORT/v3/wsconnect
 	http string // http://127.0.0.1:PORT
-	log  *syncBuffer
+	log  *testpeer.Buffer
 	stop func() // Shutdown and close; idempotent
 }
 
 func startServer(t *testing.T, cfg Config) *testServer {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testpeer.Buffer{}
 	if cfg.Logger == nil {
 		cfg.Logger = debuglog.New(logs, debuglog.Options{Level: slog.LevelDebug})
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
 
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/debuglog"
 	"github.com/convctl/convctl/pkg/twilsock"
 )
@@ -151,7 +152,7 @@ func (l errListener) Addr() net.Addr            { return &net.TCPAddr{} }
 // When accept fails for want of file descriptors, the log says so, what to
 // raise, once per window; other accept errors pass through unremarked.
 func TestAcceptOutOfFilesLogged(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testpeer.Buffer{}
 	s := New(Config{Logger: debuglog.New(logs, debuglog.Options{Level: slog.LevelDebug}), MaxConns: 100})
 	emfile := &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
 	ln := s.Listener(errListener{emfile})

@@ -1,16 +1,15 @@
 package probe
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/debuglog"
 	"github.com/convctl/convctl/pkg/emulator"
 	"github.com/convctl/convctl/pkg/inspect"
@@ -27,7 +26,7 @@ func startEmulator(t testing.TB, cfg emulator.Config) (*emulator.Server, string)
 	if cfg.Logger == nil {
 		// The server's side of a failure, shown only then (after Shutdown,
 		// the cleanup below, so nothing writes while it is read).
-		logs := &lockedBuffer{}
+		logs := &testpeer.Buffer{}
 		cfg.Logger = debuglog.New(logs, debuglog.Options{Level: slog.LevelDebug})
 		t.Cleanup(func() {
 			if t.Failed() {
@@ -46,24 +45,6 @@ func startEmulator(t testing.TB, cfg emulator.Config) (*emulator.Server, string)
 		srv.Close()
 	})
 	return em, "ws" + strings.TrimPrefix(srv.URL, "http") + emulator.PathWS
-}
-
-// lockedBuffer is a bytes.Buffer safe to write from the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // nearExpiry returns a clock for the emulator under which a token expiring
