@@ -32,7 +32,7 @@ func FuzzParseTarget(f *testing.F) {
 		if tg.Raw != raw || tg.URL == "" {
 			t.Fatalf("ParseTarget(%q) = %+v", raw, tg)
 		}
-		if regionRE.MatchString(raw) {
+		if isRegion(raw) {
 			if tg.Region != raw || tg.URL != RegionURL(raw) {
 				t.Errorf("region %q gave %+v", raw, tg)
 			}

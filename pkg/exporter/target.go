@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 )
 
@@ -23,10 +22,7 @@ type Target struct {
 // maxTargetLen bounds the target parameter; a URL longer than this is a mistake.
 const maxTargetLen = 2048
 
-var (
-	regionRE    = regexp.MustCompile(`^[a-z]{2}[0-9]$`)
-	tsockHostRE = regexp.MustCompile(`^tsock\.([a-z]{2}[0-9])\.twilio\.com$`)
-)
+var ()
 
 // RegionURL is Twilio's Twilsock endpoint for a region.
 func RegionURL(region string) string {
@@ -41,7 +37,7 @@ func ParseTarget(raw string) (Target, error) {
 		return Target{}, errors.New("missing: want a Twilio region such as us1 or ie1, or a ws:// or wss:// URL")
 	case len(raw) > maxTargetLen:
 		return Target{}, fmt.Errorf("%d bytes long, more than %d", len(raw), maxTargetLen)
-	case regionRE.MatchString(raw):
+	case isRegion(raw):
 		return Target{Raw: raw, Region: raw, URL: RegionURL(raw)}, nil
 	}
 	if shown := hideUserinfo(raw); shown != raw {
@@ -69,9 +65,7 @@ func ParseTarget(raw string) (Target, error) {
 		return Target{}, errors.New("a Twilsock URL carries no user information (credentials go in the token)")
 	}
 	t := Target{Raw: raw, URL: raw}
-	if m := tsockHostRE.FindStringSubmatch(strings.ToLower(u.Hostname())); m != nil {
-		t.Region = m[1]
-	}
+	t.Region = tsockRegion(strings.ToLower(u.Hostname()))
 	return t, nil
 }
 
@@ -92,4 +86,23 @@ func hideUserinfo(raw string) string {
 		return raw
 	}
 	return raw[:start] + "***" + rest[at:]
+}
+
+// isRegion is a Twilio region's shape: two letters and a digit (us1, ie1).
+// Plain code, not a regexp: this package is linked into every convctl
+// command, and a package-level regexp is compiled at each start.
+func isRegion(s string) bool {
+	return len(s) == 3 && 'a' <= s[0] && s[0] <= 'z' && 'a' <= s[1] && s[1] <= 'z' && '0' <= s[2] && s[2] <= '9'
+}
+
+// tsockRegion is the region of a tsock.<region>.twilio.com host, or "".
+func tsockRegion(host string) string {
+	r, ok := strings.CutPrefix(host, "tsock.")
+	if !ok {
+		return ""
+	}
+	if r, ok = strings.CutSuffix(r, ".twilio.com"); !ok || !isRegion(r) {
+		return ""
+	}
+	return r
 }
