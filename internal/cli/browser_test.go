@@ -383,10 +383,13 @@ func TestBrowserDashboardDrivesSDK(t *testing.T) {
 			t.Fatal(err)
 		}
 		r.click(card + ` [data-action="close"]`)
-		r.waitSDK(fmt.Sprintf(`rec.states.slice(%d).join() === "disconnecting,connecting,connected"`, before),
-			"the SDK to be offloaded and come back")
+		// The result first: a closed connection's card stays on the page for
+		// 8 s only, and the SDK takes 3 s of disconnecting plus its backoff
+		// to come back, longer on a loaded machine.
 		r.waitDash(fmt.Sprintf(`document.querySelector('[data-closed-conn-id=%q] output, [data-conn-id=%q] output').textContent === "✓ close 308 sent to %s"`, id, id, id),
 			"the close button's result")
+		r.waitSDK(fmt.Sprintf(`rec.states.slice(%d).join() === "disconnecting,connecting,connected"`, before),
+			"the SDK to be offloaded and come back")
 		r.noPageProblems()
 	})
 	t.Run("refuse-upgrades", func(t *testing.T) {
