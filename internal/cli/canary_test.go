@@ -222,7 +222,8 @@ func TestCanaryNeverLeaks(t *testing.T) {
 	}
 }
 
-// canaryRun runs one command line through Run. A command that serves (serve, exporter)
+// canaryRun runs one command line in convctl-exporter's program (every
+// command, the exporter linked in). A command that serves (serve, exporter)
 // is stopped once it has printed its first line, as a user's Ctrl-C would.
 func canaryRun(t *testing.T, args []string, getenv func(string) string) (stdout, stderr string) {
 	t.Helper()
@@ -237,7 +238,7 @@ func canaryRun(t *testing.T, args []string, getenv func(string) string) (stdout,
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		Run(ctx, args, ios, getenv)
+		LinkedForTest.Run(ctx, args, ios, getenv)
 	}()
 	select {
 	case <-done:

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/convctl/convctl/pkg/debuglog"
-	"github.com/convctl/convctl/pkg/exporter"
 	"github.com/convctl/convctl/pkg/netpath"
 	"github.com/convctl/convctl/pkg/tokensource"
 )
@@ -31,24 +30,33 @@ type ExporterOptions struct {
 	Version string
 	// Net is the network flags' configuration; its Logger is set per probe.
 	Net netpath.Config
+	// Handler builds the HTTP handler from these options (Program.Exporter).
+	Handler ExporterHandlerFunc
 }
+
+// ExporterHandlerFunc builds the exporter's HTTP handler (/probe, /metrics
+// and /) from the parsed options, the one dialer every probe shares, and the
+// log. cmd/convctl-exporter gives one built on pkg/exporter; the command
+// around it (flags, listening, stopping) is the same in every program.
+type ExporterHandlerFunc func(opts *ExporterOptions, network *netpath.Dialer, log *slog.Logger) (http.Handler, error)
 
 const (
 	defaultExporterListen = "127.0.0.1:9469"
 	defaultExporterHold   = time.Second
 	defaultExporterPing   = 250 * time.Millisecond
+	// defaultExporterHistory is pkg/exporter's DefaultHistory, which this
+	// package cannot name without linking the exporter (companion.go).
+	defaultExporterHistory = 100
 	// exporterStopTimeout bounds a stop: probes in flight are cancelled at
 	// once and answer within about 0.3 s; idle scrape connections close.
 	exporterStopTimeout = 1500 * time.Millisecond
 )
 
-// NewCmdExporter builds `convctl exporter`. runF runs the parsed options
-// (nil: runExporter), so tests can check what the flags turn into without
-// listening.
+// NewCmdExporter builds `convctl exporter`. runF runs the parsed options,
+// so tests can check what the flags turn into without listening. Nil:
+// runExporter where the program links the exporter (f.Exporter), otherwise
+// hand the command line to convctl-exporter, which does.
 func NewCmdExporter(f *Factory, runF func(context.Context, *ExporterOptions) error) *cobra.Command {
-	if runF == nil {
-		runF = runExporter
-	}
 	opts := &ExporterOptions{}
 	var (
 		tf        tokenFlags
@@ -89,7 +97,13 @@ The token source must give a fresh token on each probe: use --token-url (an
 endpoint of your app that mints tokens) or --token-cmd; a file or variable is
 read anew each time. The URL the exporter listens on is the first line on
 stdout; a line per failed probe goes to stderr (every probe with --debug).
-SIGINT or SIGTERM stops it within 2s, cancelling probes in flight.`,
+SIGINT or SIGTERM stops it within 2s, cancelling probes in flight.
+
+The exporter itself is the convctl-exporter program: convctl with
+Prometheus' client library linked in, which convctl leaves out so that its
+other commands start fast. convctl exporter runs it in its own place (same
+process ID, same arguments); install it next to convctl (make build builds
+both) or on PATH.`,
 		Example: `  # Tokens from your app's token endpoint; Prometheus scrapes this machine
   convctl exporter --listen 0.0.0.0:9469 --token-url https://example.com/token?identity=probe
 
@@ -115,6 +129,12 @@ SIGINT or SIGTERM stops it within 2s, cancelling probes in flight.`,
 			if !tf.given() && !anyChanged(cmd, "token-file", "token-env", "token-cmd", "token-url") {
 				return usageErrorf("give a token source each probe can ask for a fresh token: --token-url or --token-cmd (--token-file and --token-env are read anew each time)")
 			}
+			if runF == nil && f.Exporter == nil {
+				// Before anything is read (a secret on stdin is the
+				// companion's to read): it parses this command line again.
+				return handOff(cmd.Context(), f, exporterProgram)
+			}
+			opts.Handler = f.Exporter
 			var err error
 			if opts.Source, err = tf.source(f, ""); err != nil {
 				return err
@@ -125,6 +145,9 @@ SIGINT or SIGTERM stops it within 2s, cancelling probes in flight.`,
 			if opts.Secret, err = sf.read(f); err != nil {
 				return err
 			}
+			if runF == nil {
+				return runExporter(cmd.Context(), opts)
+			}
 			return runF(cmd.Context(), opts)
 		},
 	}
@@ -134,7 +157,7 @@ SIGINT or SIGTERM stops it within 2s, cancelling probes in flight.`,
 	fs.StringVar(&opts.Listen, "listen", defaultExporterListen, "listen on `HOST:PORT` (port 0: any free port)")
 	fs.DurationVar(&opts.Hold, "hold", defaultExporterHold, "stay connected this long in each probe before disconnecting")
 	fs.DurationVar(&opts.Ping, "ping", defaultExporterPing, "ping interval while holding, for the round-trip metric (0: none)")
-	fs.IntVar(&opts.History, "history", exporter.DefaultHistory, "how many recent probes / lists and keeps the logs of")
+	fs.IntVar(&opts.History, "history", defaultExporterHistory, "how many recent probes / lists and keeps the logs of")
 	fs.BoolVar(&opts.Debug, "debug", false, "log every probe to stderr, not only failed ones")
 	enumFlag(cmd, &logFormat, "log-format", "", "text", []string{"text", "json"}, "stderr log format")
 	nf.register(cmd)
@@ -152,21 +175,7 @@ func runExporter(ctx context.Context, opts *ExporterOptions) error {
 	if err != nil {
 		return asUsage(err)
 	}
-	h, err := exporter.New(exporter.Options{
-		Modules: exporter.Modules(exporter.ModuleConfig{
-			Connect: exporter.ConnectConfig{
-				Token:        opts.Source.Fetch,
-				Secret:       opts.Secret,
-				Hold:         opts.Hold,
-				PingInterval: opts.Ping,
-				Version:      opts.Version,
-				Network:      network,
-			},
-			Netcheck: exporter.NetcheckConfig{Net: opts.Net},
-		}),
-		Logger:  log,
-		History: opts.History,
-	})
+	h, err := opts.Handler(opts, network, log)
 	if err != nil {
 		return cannotFinish(err)
 	}

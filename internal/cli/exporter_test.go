@@ -132,7 +132,8 @@ func exporterEmulator(t testing.TB, cfg emulator.Config) string {
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + emulator.PathWS
 }
 
-// runningExporter is `convctl exporter` run through Run in this process.
+// runningExporter is `convctl exporter` run in this process, with the
+// exporter linked in as in convctl-exporter.
 type runningExporter struct {
 	url    string // http://127.0.0.1:PORT/
 	stderr *testpeer.Buffer
@@ -150,7 +151,7 @@ func startExporterCLI(t *testing.T, args ...string) *runningExporter {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &runningExporter{stderr: errOut, cancel: cancel, done: make(chan int, 1)}
 	go func() {
-		code := Run(ctx, append([]string{"exporter", "--listen", "127.0.0.1:0"}, args...), streams, func(string) string { return "" })
+		code := LinkedForTest.Run(ctx, append([]string{"exporter", "--listen", "127.0.0.1:0"}, args...), streams, func(string) string { return "" })
 		pw.Close()
 		e.done <- code
 	}()

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -19,6 +20,20 @@ type Factory struct {
 	Now    func() time.Time
 
 	HTTPClient *http.Client // what --token-url fetches with
+
+	// Args is the command line being run (without the program name), as
+	// handed on to a companion program (companion.go).
+	Args []string
+	// Exporter builds the exporter's handler; nil when not linked (Program).
+	Exporter ExporterHandlerFunc
+	// Exec replaces this process with another program: syscall.Exec, set
+	// by Main where the system has it. Nil (Run, tests, Windows): run the
+	// other program as a child instead (companion.go).
+	Exec func(path string, argv, env []string) error
+
+	// interrupt, when set (by Main), makes a context that SIGINT and SIGTERM
+	// cancel. The root command applies it to every command not marked quick.
+	interrupt func(context.Context) context.Context
 }
 
 func NewFactory(io *IOStreams, getenv func(string) string) *Factory {
@@ -28,6 +43,17 @@ func NewFactory(io *IOStreams, getenv func(string) string) *Factory {
 		Now:        time.Now,
 		HTTPClient: &http.Client{Timeout: 30 * time.Second},
 	}
+}
+
+// quick marks a command that finishes at once: it keeps the default signal
+// disposition (SIGINT ends the process) rather than paying for a watcher.
+const quick = "convctl/quick"
+
+func markQuick(cmd *cobra.Command) {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[quick] = "true"
 }
 
 func NewCmdRoot(f *Factory) *cobra.Command {
@@ -70,6 +96,9 @@ offline and in CI.`,
 				f.IO.SetColor(ColorNever)
 			case color == "always":
 				f.IO.SetColor(ColorAlways)
+			}
+			if f.interrupt != nil && cmd.Annotations[quick] == "" {
+				cmd.SetContext(f.interrupt(cmd.Context()))
 			}
 			return nil
 		},

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -9,11 +10,18 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// TestMain lets testscript run the real main as the "convctl" command of
-// testdata/script/*.txtar.
+// TestMain lets testscript run the real mains as the "convctl" and
+// "convctl-exporter" commands of testdata/script/*.txtar. It also puts both
+// on PATH for every test of this package, where `convctl exporter` finds its
+// companion.
 func TestMain(m *testing.M) {
+	if LinkedForTest.Exporter == nil {
+		fmt.Fprintln(os.Stderr, "LinkedForTest is not set: link_test.go is missing")
+		os.Exit(1)
+	}
 	testscript.Main(m, map[string]func(){
-		"convctl": func() { os.Exit(Main()) },
+		"convctl":          func() { os.Exit(Main(Program{})) },
+		"convctl-exporter": func() { os.Exit(Main(LinkedForTest)) },
 	})
 }
 

@@ -148,6 +148,7 @@ Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or input error.`,
 	fl.BoolVar(&opts.Batch, "batch", false, "read tokens one a line from stdin (or --token-file), write one JSON report a line")
 	tokens.register(fl)
 	secrets.register(fl, "to verify the signature")
+	markQuick(cmd)
 	return cmd
 }
 

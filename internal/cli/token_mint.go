@@ -113,6 +113,7 @@ comes from --secret-env or --secret-file, never from a flag value.`,
 	regionFlag(cmd, &m.Region, "", "Twilio `REGION` for the header's twr, e.g. ie1 (default: none)")
 	enumFlag(cmd, &alg, "alg", "", "HS256", []string{"HS256", "HS384", "HS512"}, "signing algorithm (HS256 is what Twilio documents)")
 	fl.StringVar(&iat, "issued-at", "", "mint as if now were `TIME` (RFC 3339 or unix seconds), e.g. to make an expired token")
+	markQuick(cmd)
 	return cmd
 }
 

@@ -79,7 +79,7 @@ func versionText(b buildInfo) string {
 
 // NewCmdVersion builds `convctl version`.
 func NewCmdVersion(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, the commit it was built from and the Go version",
 		Long: `Print convctl's module version, the VCS revision and commit time it was built
@@ -91,4 +91,6 @@ version. convctl --version prints the same line.`,
 			return err
 		},
 	}
+	markQuick(cmd)
+	return cmd
 }
