@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/convctl/convctl/pkg/inspect"
 )
@@ -28,6 +29,29 @@ func (e *enumValue) Set(v string) error {
 		}
 	}
 	return fmt.Errorf("want %s", oneOf(e.allowed))
+}
+
+// listValue is a repeatable flag: each use adds one value, commas and all,
+// as pflag's StringArray does, without its cost: pflag renders a
+// StringArray's default through encoding/csv, a 4 KiB buffer for each such
+// flag on every start of every command (a third of building the tree).
+type listValue struct{ p *[]string }
+
+func listVar(fs *pflag.FlagSet, p *[]string, name, usage string) {
+	fs.Var(listValue{p}, name, usage)
+}
+
+// String is "" when empty, so --help shows no "(default [])".
+func (v listValue) String() string {
+	if len(*v.p) == 0 {
+		return ""
+	}
+	return "[" + strings.Join(*v.p, ",") + "]"
+}
+func (v listValue) Type() string { return "stringArray" }
+func (v listValue) Set(s string) error {
+	*v.p = append(*v.p, s)
+	return nil
 }
 
 // oneOf words a choice: "text or json", "a, b or c".

@@ -56,7 +56,7 @@ func (p Program) run(ctx context.Context, args []string, io *IOStreams, getenv f
 	if interrupt != nil { // Main: this process is ours to replace
 		f.Exec = execProgram
 	}
-	root := NewCmdRoot(f)
+	root := newCmdRootFor(f, args)
 	root.SetArgs(args)
 	root.SetIn(io.In)
 	root.SetOut(io.Out)

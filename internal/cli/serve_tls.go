@@ -27,7 +27,7 @@ func (s *serveTLSFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&s.auto, "tls", false, "serve wss:// with a throwaway CA and a certificate it signs for localhost, 127.0.0.1, ::1 and each --tls-name")
 	fl.StringVar(&s.certFile, "tls-cert", "", "serve wss:// with the certificate (chain) in `PATH` (PEM; with --tls-key)")
 	fl.StringVar(&s.keyFile, "tls-key", "", "the private key of --tls-cert, in `PATH` (PEM)")
-	fl.StringArrayVar(&s.names, "tls-name", nil, "with --tls: also put `NAME` (a host name or IP) in the certificate (repeatable)")
+	listVar(fl, &s.names, "tls-name", "with --tls: also put `NAME` (a host name or IP) in the certificate (repeatable)")
 	fl.StringVar(&s.caOutFile, "tls-ca-out", "", "with --tls: write the throwaway CA's certificate (PEM) to `PATH`, for clients to trust (NODE_EXTRA_CA_CERTS, --ca-file)")
 	_ = cmd.MarkFlagFilename("tls-cert", "pem", "crt")
 	_ = cmd.MarkFlagFilename("tls-key", "pem", "key")
