@@ -95,7 +95,8 @@ outcome); / lists the recent probes with links to their logs.
 
 The token source must give a fresh token on each probe: use --token-url (an
 endpoint of your app that mints tokens) or --token-cmd; a file or variable is
-read anew each time. The URL the exporter listens on is the first line on
+read anew each time. Without one, module=connect answers 400 and
+module=netcheck, which needs no token, works. The URL the exporter listens on is the first line on
 stdout; a line per failed probe goes to stderr (every probe with --debug).
 SIGINT or SIGTERM stops it within 2s, cancelling probes in flight.
 
@@ -124,11 +125,6 @@ both) or on PATH.`,
 				return usageErrorf("--history %d: want 1 or more", opts.History)
 			}
 			opts.LogJSON = logFormat == "json"
-			// A token piped in or given once cannot be renewed: each probe
-			// needs a source it can ask again.
-			if !tf.given() && !anyChanged(cmd, "token-file", "token-env", "token-cmd", "token-url") {
-				return usageErrorf("give a token source each probe can ask for a fresh token: --token-url or --token-cmd (--token-file and --token-env are read anew each time)")
-			}
 			if runF == nil && f.Exporter == nil {
 				// Before anything is read (a secret on stdin is the
 				// companion's to read): it parses this command line again.
@@ -136,8 +132,13 @@ both) or on PATH.`,
 			}
 			opts.Handler = f.Exporter
 			var err error
-			if opts.Source, err = tf.source(f, ""); err != nil {
-				return err
+			// A token piped in cannot be renewed: each probe needs a source
+			// it can ask again. Without one, module=connect is off and
+			// module=netcheck still works.
+			if tf.given() || anyChanged(cmd, "token-file", "token-env", "token-cmd", "token-url") {
+				if opts.Source, err = tf.source(f, ""); err != nil {
+					return err
+				}
 			}
 			if opts.Net, err = nf.config(f, nil); err != nil {
 				return err
@@ -195,8 +196,14 @@ func runExporter(ctx context.Context, opts *ExporterOptions) error {
 	go func() { served <- hs.Serve(ln) }()
 
 	url := "http://" + reachableAddr(ln.Addr()) + "/"
+	if opts.Source == nil {
+		log.Warn("no token source: module=connect answers 400 until the exporter is started with --token-url or --token-cmd; module=netcheck works")
+		log.Info("serving probes", "url", url, "probe", url+"probe?target=us1&module=netcheck")
+	} else {
+		log.Info("serving probes", "url", url, "probe", url+"probe?target=us1&module=connect", "token_source", opts.Source.Name())
+	}
+	// The URL last, as serve does: whoever reads it finds the log above written.
 	fmt.Fprintln(opts.IO.Out, url)
-	log.Info("serving probes", "url", url, "probe", url+"probe?target=us1&module=connect", "token_source", opts.Source.Name())
 
 	var serveErr error
 	select {

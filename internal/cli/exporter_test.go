@@ -68,7 +68,6 @@ func TestExporterUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"exporter"}, "give a token source each probe can ask for a fresh token"},
 		{[]string{"exporter", "--token-cmd", ""}, "--token-cmd is empty"},
 		{[]string{"exporter", "--token-cmd", "echo x", "--proxy", "ftp://x"}, "--proxy"},
 		{[]string{"exporter", "--token-cmd", "echo x", "--listen", "9469"}, "want HOST:PORT"},
@@ -243,6 +242,24 @@ func TestExporterStopsWithProbeInFlight(t *testing.T) {
 		if !strings.Contains(e.stderr.String(), want) {
 			t.Errorf("stderr does not say %q:\n%s", want, e.stderr)
 		}
+	}
+}
+
+// Without a token source the exporter starts, says what it cannot do, and
+// answers module=connect with the reason (module=netcheck needs no token).
+func TestExporterWithoutTokenSource(t *testing.T) {
+	e := startExporterCLI(t)
+	if !strings.Contains(e.stderr.String(), "no token source: module=connect answers 400") {
+		t.Errorf("stderr does not warn:\n%s", e.stderr)
+	}
+	resp, err := http.Get(probeURL(e.url, "us1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "no token source") {
+		t.Errorf("module=connect: %d %q, want 400 naming the missing token source", resp.StatusCode, body)
 	}
 }
 

@@ -20,7 +20,8 @@ import (
 // ConnectConfig configures the connect module: one pkg/probe run per scrape.
 type ConnectConfig struct {
 	// Token returns a fresh token; it is called at the start of every probe
-	// (and again if the run needs another). Required.
+	// (and again if the run needs another). Without it, Modules turns the
+	// connect module off.
 	Token func(ctx context.Context) (string, error)
 	// Secret is the API Key secret, if known: a rejected token's signature
 	// is then checked, which the probe's log tells.

@@ -87,7 +87,7 @@ func New(o Options) (*Handler, error) {
 		now:     o.Now,
 	}
 	for name, m := range o.Modules {
-		if m.Probe == nil {
+		if m.Probe == nil && m.Off == "" {
 			return nil, fmt.Errorf("exporter: module %q has no probe function", name)
 		}
 		h.names = append(h.names, name)
@@ -179,6 +179,10 @@ func (h *Handler) serveProbe(w http.ResponseWriter, r *http.Request) {
 	mod, ok := h.modules[name]
 	if !ok {
 		badRequest(w, "module", fmt.Errorf("unknown module %q (known: %s)", name, strings.Join(h.names, ", ")))
+		return
+	}
+	if mod.Off != "" {
+		badRequest(w, "module", fmt.Errorf("module %q is off: %s", name, mod.Off))
 		return
 	}
 	target, err := ParseTarget(q.Get("target"))

@@ -36,6 +36,10 @@ type Module struct {
 	// Check rejects a target this module cannot probe; its error, one
 	// line, is the reason in the 400 answer. Nil accepts every target.
 	Check func(Target) error
+	// Off, when set, says why this module cannot run in this exporter
+	// (Probe is then unused): /probe answers 400 with it, so a scrape of
+	// it fails visibly while the other modules work.
+	Off string
 }
 
 // OutcomeTokenError is the outcome of a probe that could not get a token to
@@ -52,10 +56,15 @@ type ModuleConfig struct {
 }
 
 // Modules is the module table of `convctl exporter`: a new kind of probe is
-// one more entry, a name and a Module.
+// one more entry, a name and a Module. Without a token source (Connect.Token
+// nil) the connect module is off and netcheck, which needs none, still works.
 func Modules(c ModuleConfig) map[string]Module {
+	connect := Connect(c.Connect)
+	if c.Connect.Token == nil {
+		connect = Module{Off: "this exporter has no token source to connect with"}
+	}
 	return map[string]Module{
-		"connect":  Connect(c.Connect),
+		"connect":  connect,
 		"netcheck": Netcheck(c.Netcheck),
 	}
 }

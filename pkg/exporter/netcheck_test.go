@@ -80,7 +80,12 @@ func contains(s []string, v string) bool {
 
 func startNetcheckExporter(t *testing.T, nc NetcheckConfig) string {
 	t.Helper()
-	h, err := New(Options{Modules: Modules(ModuleConfig{Connect: ConnectConfig{Token: freshTokens(t)}, Netcheck: nc})})
+	return startExporterWith(t, ModuleConfig{Connect: ConnectConfig{Token: freshTokens(t)}, Netcheck: nc})
+}
+
+func startExporterWith(t *testing.T, mc ModuleConfig) string {
+	t.Helper()
+	h, err := New(Options{Modules: Modules(mc)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,4 +143,22 @@ func TestNetcheckModuleRequiredDown(t *testing.T) {
 			t.Errorf("the log does not say %q:\n%s", want, l.body)
 		}
 	}
+}
+
+// Without a token source the connect module is off, saying so in a 400 (so
+// Prometheus shows the scrape failing), and netcheck, which needs no token,
+// works.
+func TestNoTokenSourceNetcheckOnly(t *testing.T) {
+	base := startExporterWith(t, ModuleConfig{Netcheck: site(t)})
+	for _, path := range []string{probePath("us1"), probePath("us1", "module", "connect")} {
+		a := get(t, base, path, "")
+		if want := `module: module "connect" is off: this exporter has no token source to connect with`; a.status != http.StatusBadRequest || strings.TrimSpace(a.body) != want {
+			t.Errorf("%s: %d %q, want 400 %q", path, a.status, a.body, want)
+		}
+	}
+	a := get(t, base, probePath("us1", "module", "netcheck"), "5")
+	if a.status != http.StatusOK {
+		t.Fatalf("netcheck: status %d: %s", a.status, a.body)
+	}
+	a.want(t, "convctl_probe_success", 1)
 }

@@ -7,6 +7,7 @@
 package withexporter
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -21,10 +22,14 @@ var Program = cli.Program{Exporter: Handler}
 // Handler is pkg/exporter's handler with both modules, configured from
 // `convctl exporter`'s flags.
 func Handler(o *cli.ExporterOptions, network *netpath.Dialer, log *slog.Logger) (http.Handler, error) {
+	var token func(context.Context) (string, error) // none: module=connect is off
+	if o.Source != nil {
+		token = o.Source.Fetch
+	}
 	return exporter.New(exporter.Options{
 		Modules: exporter.Modules(exporter.ModuleConfig{
 			Connect: exporter.ConnectConfig{
-				Token:        o.Source.Fetch,
+				Token:        token,
 				Secret:       o.Secret,
 				Hold:         o.Hold,
 				PingInterval: o.Ping,
