@@ -3,7 +3,7 @@
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: build test lint fuzz bench demo
+.PHONY: build test lint fuzz bench bench-startup demo
 
 test: testdata/interop/node_modules/.package-lock.json
 	$(GO) test -race -count=1 ./...
@@ -39,3 +39,14 @@ bench:
 
 demo:
 	$(GO) run ./cmd/convctl demo
+
+# Start-up, whole process: `convctl token inspect` of one token against
+# golang-jwt's own CLI verifying it (the issue 8 figure). Needs Debian's
+# hyperfine and jwt (apt-get install -y hyperfine jwt).
+bench-startup: build
+	@command -v hyperfine >/dev/null && command -v jwt >/dev/null || { echo "bench-startup needs hyperfine and jwt: apt-get install -y hyperfine jwt"; exit 2; }
+	@d=$$(mktemp -d) && printf 'bench-startup-secret-0123456789ab' > $$d/key && \
+	./convctl token mint --account-sid AC00000000000000000000000000000001 --api-key SK00000000000000000000000000000001 \
+	  --secret-file $$d/key --identity alice --chat-service-sid IS00000000000000000000000000000001 > $$d/token && \
+	hyperfine -N -w 50 -r 500 "jwt -key $$d/key -verify $$d/token" "./convctl token inspect --token-file $$d/token --secret-file $$d/key"; \
+	rc=$$?; rm -rf $$d; exit $$rc
