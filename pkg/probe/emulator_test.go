@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,9 +50,18 @@ func startEmulator(t testing.TB, cfg emulator.Config) (*emulator.Server, string)
 
 // nearExpiry returns a clock for the emulator under which a token expiring
 // at exp has only d left, so a test sees the expiry without waiting an hour.
+// The d counts from the clock's first reading (the emulator's first look, as
+// the probe's connection opens), not from this call: on a loaded machine
+// starting the emulator and dialling must not eat into it.
 func nearExpiry(exp time.Time, d time.Duration) func() time.Time {
-	offset := time.Until(exp) - d
-	return func() time.Time { return time.Now().Add(offset) }
+	var (
+		once   sync.Once
+		offset time.Duration
+	)
+	return func() time.Time {
+		once.Do(func() { offset = time.Until(exp) - d })
+		return time.Now().Add(offset)
+	}
 }
 
 func freshTokens(t testing.TB, ttl time.Duration) func(context.Context) (string, error) {
