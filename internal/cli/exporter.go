@@ -195,7 +195,7 @@ func runExporter(ctx context.Context, opts *ExporterOptions) error {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
-	url := "http://" + reachableAddr(ln.Addr()) + "/"
+	url := "http://" + reachableAddr(opts.Listen, ln.Addr()) + "/"
 	if opts.Source == nil {
 		log.Warn("no token source: module=connect answers 400 until the exporter is started with --token-url or --token-cmd; module=netcheck works")
 		log.Info("serving probes", "url", url, "probe", url+"probe?target=us1&module=netcheck")

@@ -286,8 +286,8 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		IdleTimeout:       time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
-	url := wsURL(ln.Addr())
-	base := httpBase(ln.Addr())
+	url := wsURL(opts.Addr, ln.Addr())
+	base := httpBase(opts.Addr, ln.Addr())
 	if opts.TLSCAOut != "" && opts.TLSCA != nil {
 		// Only now that it listens: a serve that cannot bind must not
 		// replace the CA of the one holding the port.
@@ -374,8 +374,8 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 
 // wsURL is the URL clients connect to, on an address this machine reaches
 // (reachableAddr).
-func wsURL(addr net.Addr) string {
-	return "ws://" + reachableAddr(addr) + emulator.PathWS
+func wsURL(requested string, addr net.Addr) string {
+	return "ws://" + reachableAddr(requested, addr) + emulator.PathWS
 }
 
 // faultList names the faults in force, for the startup line.

@@ -327,19 +327,28 @@ func TestServeNoVerify(t *testing.T) {
 	}
 }
 
+// The printed URL reaches the server from this machine: loopback of the
+// family the user named. Go answers "0.0.0.0:N" and ":N" with one
+// dual-stack socket whose address reads [::]:N (serve printed ws://[::1]
+// for --addr 0.0.0.0 before); no test listens off loopback, so the
+// listener's addresses are written out.
 func TestWSURL(t *testing.T) {
-	for addr, want := range map[string]string{
-		"127.0.0.1:4567": "ws://127.0.0.1:4567/v3/wsconnect",
-		"0.0.0.0:4567":   "ws://127.0.0.1:4567/v3/wsconnect",
-		"[::]:4567":      "ws://[::1]:4567/v3/wsconnect",
-		"[::1]:4567":     "ws://[::1]:4567/v3/wsconnect",
+	v4 := func(ip string) net.Addr { return &net.TCPAddr{IP: net.ParseIP(ip).To4(), Port: 4567} }
+	dual := &net.TCPAddr{IP: net.IPv6unspecified, Port: 4567}
+	for _, tt := range []struct {
+		requested string
+		listener  net.Addr
+		want      string
+	}{
+		{"127.0.0.1:4567", v4("127.0.0.1"), "ws://127.0.0.1:4567/v3/wsconnect"},
+		{"0.0.0.0:4567", v4("0.0.0.0"), "ws://127.0.0.1:4567/v3/wsconnect"},
+		{"0.0.0.0:4567", dual, "ws://127.0.0.1:4567/v3/wsconnect"},
+		{":4567", dual, "ws://127.0.0.1:4567/v3/wsconnect"},
+		{"[::]:4567", dual, "ws://[::1]:4567/v3/wsconnect"},
+		{"[::1]:4567", &net.TCPAddr{IP: net.IPv6loopback, Port: 4567}, "ws://[::1]:4567/v3/wsconnect"},
 	} {
-		a, err := net.ResolveTCPAddr("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := wsURL(a); got != want {
-			t.Errorf("wsURL(%s) = %s, want %s", addr, got, want)
+		if got := wsURL(tt.requested, tt.listener); got != tt.want {
+			t.Errorf("wsURL(%s, %s) = %s, want %s", tt.requested, tt.listener, got, tt.want)
 		}
 	}
 }

@@ -113,6 +113,6 @@ func isLoopbackAddr(addr string) bool {
 
 // httpBase is http://HOST:PORT for a listener, with a host a browser on this
 // machine reaches: loopback for a server on every interface.
-func httpBase(addr net.Addr) string {
-	return "http://" + strings.TrimSuffix(strings.TrimPrefix(wsURL(addr), "ws://"), emulator.PathWS)
+func httpBase(requested string, addr net.Addr) string {
+	return "http://" + strings.TrimSuffix(strings.TrimPrefix(wsURL(requested, addr), "ws://"), emulator.PathWS)
 }

@@ -6,6 +6,7 @@ package cli
 import (
 	"log/slog"
 	"net"
+	"strings"
 
 	"github.com/convctl/convctl/pkg/debuglog"
 )
@@ -25,14 +26,16 @@ func serverLogger(io *IOStreams, debug, jsonLines bool) *slog.Logger {
 	return debuglog.New(io.ErrOut, debuglog.Options{Level: level, Format: form, Color: io.ErrColorEnabled()})
 }
 
-// reachableAddr is the address a long-running command prints: one listening
-// on every interface (0.0.0.0, ::) is reached on loopback from this machine.
-func reachableAddr(addr net.Addr) string {
+// reachableAddr is the address a long-running command prints for its
+// listener addr: one listening on every interface is reached on loopback
+// from this machine. requested (the HOST:PORT the user gave) picks the
+// family: Go listens on "0.0.0.0" and ":4567" with one dual-stack socket
+// whose address reads [::], and those users expect 127.0.0.1; "[::]" gets ::1.
+func reachableAddr(requested string, addr net.Addr) string {
 	host, port, _ := net.SplitHostPort(addr.String())
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		if ip.To4() != nil {
-			host = "127.0.0.1"
-		} else {
+		host = "127.0.0.1"
+		if h, _, err := net.SplitHostPort(requested); err == nil && strings.Contains(h, ":") {
 			host = "::1"
 		}
 	}
