@@ -310,7 +310,18 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		attrs = append(attrs, "token_endpoint", base+"/token?identity=NAME")
 	}
 	if web.ControlToken != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "control token: %s (open %s/?control_token=%s)\n", web.ControlToken, base, web.ControlToken)
+		// A generated token is printed: nobody else knows it. One read
+		// from the environment is the user's secret and stays out of the
+		// output; $NAME in the URL expands in a shell.
+		shown := web.ControlToken
+		if opts.web.controlTokenEnv != "" {
+			shown = "$" + opts.web.controlTokenEnv
+		}
+		if opts.LogJSON {
+			log.Info("control token", "control_token", shown, "open", base+"/?control_token="+shown)
+		} else {
+			fmt.Fprintf(opts.IO.ErrOut, "control token: %s (open %s/?control_token=%s)\n", shown, base, shown)
+		}
 	}
 	if opts.NoVerify {
 		log.Warn("--no-verify: token signatures are not checked")

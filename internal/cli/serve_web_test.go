@@ -176,14 +176,44 @@ func TestServeControlTokenFromEnv(t *testing.T) {
 		return serveGetenv(k)
 	}
 	p := startWebServed(t, getenv, "--addr", "127.0.0.1:0", "--control-token-env", "CONTROL")
-	if want := "control token: my-control-token (open " + p.base + "/?control_token=my-control-token)\n"; !strings.Contains(p.stderr.String(), want) {
+	// The user's own secret is not printed; the URL names the variable, for
+	// a shell to expand.
+	if want := "control token: $CONTROL (open " + p.base + "/?control_token=$CONTROL)\n"; !strings.Contains(p.stderr.String(), want) {
 		t.Errorf("stderr lacks %q:\n%s", want, p.stderr)
+	}
+	if strings.Contains(p.stderr.String(), "my-control-token") {
+		t.Errorf("stderr shows the control token read from the environment:\n%s", p.stderr)
 	}
 	if resp := webGet(t, p.base+"/control/stats", nil); resp.StatusCode != 401 {
 		t.Errorf("without the token: %d", resp.StatusCode)
 	}
 	if resp := webGet(t, p.base+"/control/stats", map[string]string{"Authorization": "Bearer my-control-token"}); resp.StatusCode != 200 {
 		t.Errorf("with the token: %d", resp.StatusCode)
+	}
+}
+
+// With --log-format json every stderr line is JSON, the control token too.
+func TestServeControlTokenJSONLog(t *testing.T) {
+	p := startWebServed(t, serveGetenv, "--addr", "0.0.0.0:0", "--log-format", "json")
+	found := false
+	for _, line := range strings.Split(strings.TrimSpace(p.stderr.String()), "\n") {
+		var rec struct {
+			Msg   string `json:"msg"`
+			Attrs struct {
+				ControlToken string `json:"control_token"`
+				Open         string `json:"open"`
+			} `json:"attrs"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("a stderr line is not JSON: %q", line)
+			continue
+		}
+		if rec.Msg == "control token" {
+			found = len(rec.Attrs.ControlToken) == 32 && rec.Attrs.Open == p.base+"/?control_token="+rec.Attrs.ControlToken
+		}
+	}
+	if !found {
+		t.Errorf("no JSON record gives the control token and its URL:\n%s", p.stderr)
 	}
 }
 
