@@ -152,6 +152,10 @@ func canaryCases(t *testing.T, tok, wsURL, httpURL string) []canaryCase {
 		}
 	}
 	walk(root)
+	// The user's own control token, read from the environment (the canary
+	// secret doubles as one), is a secret too.
+	add("serve control token from env", "serve", "--secret-env", "CANARY_SECRET", "--control-token-env", "CANARY_SECRET", "--url-file", "url.txt")
+	add("serve control token from env, json", "serve", "--secret-env", "CANARY_SECRET", "--control-token-env", "CANARY_SECRET", "--url-file", "url.txt", "--log-format", "json", "--debug")
 	// A URL with credentials that cannot be reached: the failure's words
 	// (cause, hint, JUnit) must not repeat it either.
 	deadQuery := deadURL(t) + "?token=" + tok + "&k=" + canarySecret
