@@ -44,8 +44,10 @@ func runChild(ctx context.Context, io *IOStreams, path string, args []string) er
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.In, io.Out, io.ErrOut
 	cmd.Cancel = func() error {
-		if runtime.GOOS == "windows" { // no interrupt to send
-			return cmd.Process.Kill()
+		if runtime.GOOS == "windows" {
+			// No interrupt to send; a Ctrl-C on the console reached the
+			// child as it reached us. WaitDelay bounds the wait.
+			return nil
 		}
 		return cmd.Process.Signal(os.Interrupt)
 	}
