@@ -9,10 +9,11 @@ import (
 )
 
 // Program is what a binary built on this command tree links in beyond what
-// every convctl binary has. cmd/convctl links nothing more; it stays small
-// because every start pays for every package linked into it (Go runs each
-// one's init), and `convctl token inspect` must start as fast as golang-jwt's
-// own jwt tool. cmd/convctl-exporter links the Prometheus exporter.
+// every convctl binary has. cmd/convctl links nothing more: every start of
+// every command pays for what a binary links (Go runs each package's init,
+// and its own start grows with the code that can be reached), and
+// `convctl token inspect` is meant to start about as fast as golang-jwt's
+// jwt tool. cmd/convctl-exporter links the Prometheus exporter.
 type Program struct {
 	// Exporter builds `convctl exporter`'s HTTP handler. Nil: this program
 	// hands `convctl exporter` to the convctl-exporter program (companion.go).
