@@ -26,11 +26,25 @@ lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
+# Go 1.26's fuzz coordinator can fail a target with a bare "context deadline
+# exceeded" as FUZZTIME runs out (go.dev/issue/75804, fixed in Go 1.27): a
+# failure that says only that, and wrote no failing input to
+# testdata/fuzz/TARGET, is named as such and the run goes on. Any other
+# failure (a written input, a seed that fails, a panic) stops it.
 FUZZTIME ?= 30s
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    echo "== $$pkg $$t"; \
+	    before=$$(ls $$dir/testdata/fuzz/$$t 2>/dev/null | wc -l); \
+	    if out=$$($(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg 2>&1); then echo "$$out"; continue; fi; \
+	    echo "$$out"; \
+	    after=$$(ls $$dir/testdata/fuzz/$$t 2>/dev/null | wc -l); \
+	    reasons=$$(echo "$$out" | grep -A1 -- "--- FAIL: $$t " | tail -n +2 | sed 's/^ *//'); \
+	    if [ "$$after" = "$$before" ] && [ "$$reasons" = "context deadline exceeded" ]; then \
+	      echo "$$t: only Go's fuzz coordinator race at the time limit (go.dev/issue/75804), no failing input: not a finding"; \
+	    else exit 1; fi; \
 	  done; \
 	done
 
