@@ -16,6 +16,7 @@ import (
 
 	"github.com/convctl/convctl/internal/testpeer"
 	"github.com/convctl/convctl/pkg/emulator"
+	"github.com/convctl/convctl/pkg/exporter"
 )
 
 // The convctl program does not link the exporter: that is what keeps every
@@ -23,7 +24,7 @@ import (
 func TestConvctlLeavesTheExporterOut(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("go is not on PATH")
+		testpeer.Missing(t, "go is not on PATH: this test asks the go tool what cmd/convctl links")
 	}
 	out, err := exec.Command(goBin, "list", "-deps", "github.com/convctl/convctl/cmd/convctl").Output()
 	if err != nil {
@@ -127,6 +128,14 @@ func writeSecret(t *testing.T) string {
 	return p
 }
 
+// The flag's default is the library's: the package cannot name it without
+// linking the exporter, so the two are kept equal here.
+func TestExporterHistoryDefault(t *testing.T) {
+	if defaultExporterHistory != exporter.DefaultHistory {
+		t.Errorf("--history defaults to %d, pkg/exporter to %d", defaultExporterHistory, exporter.DefaultHistory)
+	}
+}
+
 // Without convctl-exporter, `convctl exporter` says what is missing and how
 // to install it (exit 3), and reads nothing first.
 func TestExporterWithoutCompanion(t *testing.T) {
@@ -205,6 +214,7 @@ func TestSignalsOnlyForLongCommands(t *testing.T) {
 		{[]string{"token", "inspect", "--token-file", tok}, false},
 		{[]string{"token", "mint", "--account-sid", "AC00000000000000000000000000000001"}, false},
 		{[]string{"version"}, false},
+		{[]string{"--version"}, false},
 		{[]string{"connect", "--token-file", tok, "--url", "ws://127.0.0.1:1/v3/wsconnect", "--timeout", "1ms"}, true},
 		{[]string{"netcheck", "--allowlist"}, true},
 	} {

@@ -96,8 +96,9 @@ outcome); / lists the recent probes with links to their logs.
 The token source must give a fresh token on each probe: use --token-url (an
 endpoint of your app that mints tokens) or --token-cmd; a file or variable is
 read anew each time. Without one, module=connect answers 400 and
-module=netcheck, which needs no token, works. The URL the exporter listens on is the first line on
-stdout; a line per failed probe goes to stderr (every probe with --debug).
+module=netcheck, which needs no token, works. The URL the exporter listens
+on is the first line on stdout; a line per failed probe goes to stderr
+(every probe with --debug).
 SIGINT or SIGTERM stops it within 2s, cancelling probes in flight.
 
 The exporter itself is the convctl-exporter program: convctl with

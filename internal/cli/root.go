@@ -154,6 +154,7 @@ offline and in CI.`,
 	// every type in the binary (megabytes, paid on every start).
 	root.Flags().BoolVarP(&showVersion, "version", "v", false, "version for convctl")
 	root.SetFlagErrorFunc(flagError)
+	markQuick(root) // bare convctl, --help, --version
 	return root
 }
 
