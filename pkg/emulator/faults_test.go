@@ -148,8 +148,13 @@ func TestControlAPI(t *testing.T) {
 	ts := startServer(t, Config{})
 	a, ra := connect(t, ts.url)
 	b, _ := connect(t, ts.url)
+	// The upgrade's answer reaches the client before the server files the
+	// connection: wait for its "opened" event, not for the dial.
+	es := ts.events(t, nil)
 	idle := dial(t, ts.url) // upgraded, no init
 	_ = idle
+	for ev := es.next(); ev["event"] != EventOpened || ev["id"] != "c3"; ev = es.next() {
+	}
 
 	var list struct{ Connections []ConnInfo }
 	if code := ts.control(t, "GET", "/control/connections", &list); code != 200 || len(list.Connections) != 3 {
